@@ -1,0 +1,1 @@
+"""FastAPI edge: app factory, envelope, errors, auth, routers."""

@@ -1,0 +1,76 @@
+"""The hand-written OpenAPI contract, loaded once per app and served as ``/openapi.json``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+import yaml
+
+HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One operation of the contract, as the server needs to know it."""
+
+    operation_id: str
+    method: str
+    path: str
+    # None: the operation is open (``security: []``); otherwise the scopes a token needs.
+    required_scopes: tuple[str, ...] | None
+
+
+@dataclass(frozen=True)
+class Contract:
+    """The parsed contract document and an index of its operations by ``operationId``."""
+
+    document: dict[str, Any]
+    operations: dict[str, Operation]
+
+    @property
+    def version(self) -> str:
+        """``info.version`` of the document."""
+        return str(self.document["info"]["version"])
+
+
+def _required_scopes(
+    operation: dict[str, Any], default: list[dict[str, list[str]]] | None
+) -> tuple[str, ...] | None:
+    requirements = operation.get("security", default)
+    if not requirements:
+        return None
+    scopes: list[str] = []
+    for requirement in requirements:
+        for scheme_scopes in requirement.values():
+            scopes.extend(scheme_scopes)
+    return tuple(sorted(set(scopes)))
+
+
+def parse_contract(document: dict[str, Any]) -> Contract:
+    """Index the operations of an already-parsed OpenAPI document."""
+    operations: dict[str, Operation] = {}
+    default_security = document.get("security")
+    for path, item in document.get("paths", {}).items():
+        for method in HTTP_METHODS:
+            operation = item.get(method)
+            if operation is None:
+                continue
+            operation_id = operation["operationId"]
+            operations[operation_id] = Operation(
+                operation_id=operation_id,
+                method=method.upper(),
+                path=path,
+                required_scopes=_required_scopes(operation, default_security),
+            )
+    return Contract(document=document, operations=operations)
+
+
+def load_contract() -> Contract:
+    """Load the contract shipped inside the generated ``qe_contract`` package."""
+    text = resources.files("qe_contract").joinpath("openapi.yaml").read_text(encoding="utf-8")
+    document = yaml.safe_load(text)
+    if not isinstance(document, dict):
+        raise TypeError("the bundled contract is not a YAML mapping")
+    return parse_contract(document)

@@ -1,0 +1,70 @@
+"""Dependencies shared by the routers, as ``Annotated`` aliases."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+
+from quant_engine.api.auth import Principal
+from quant_engine.api.state import AppState
+from quant_engine.core.errors import ErrorDetail, UnavailableError, ValidationFailedError
+
+API_PREFIX = "/api/v1"
+
+
+def get_state(request: Request) -> AppState:
+    """The app's runtime state; UNAVAILABLE if the lifespan has not run."""
+    state = getattr(request.app.state, "qe", None)
+    if not isinstance(state, AppState):
+        raise UnavailableError("Service is starting up or shutting down")
+    return state
+
+
+StateDep = Annotated[AppState, Depends(get_state)]
+
+
+def authenticate(request: Request, state: StateDep) -> Principal | None:
+    """Enforce the calling operation's ``security`` from the contract.
+
+    Returns the principal, or None when auth is off or the operation is open.
+    """
+    if state.verifier is None:
+        return None
+    route = request.scope.get("route")
+    operation_id = getattr(route, "operation_id", None)
+    operation = state.contract.operations.get(operation_id or "")
+    if operation is None or operation.required_scopes is None:
+        return None
+    principal = state.verifier.verify(request.headers.get("authorization"))
+    state.verifier.authorize(principal, operation)
+    request.state.principal = principal
+    return principal
+
+
+PrincipalDep = Annotated[Principal | None, Depends(authenticate)]
+
+
+def reject_unknown_query_parameters(request: Request) -> None:
+    """Query strings are closed like bodies: an undeclared parameter is a 422, not ignored."""
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    if dependant is None:
+        return
+    declared = {param.alias for param in dependant.query_params}
+    unknown = sorted({name for name in request.query_params if name not in declared})
+    if unknown:
+        allowed = ", ".join(sorted(declared)) or "none"
+        raise ValidationFailedError(
+            f"Unknown query parameter(s): {', '.join(unknown)} (allowed: {allowed})",
+            [ErrorDetail(loc=("query", name), msg="unknown query parameter") for name in unknown],
+        )
+
+
+def api_router() -> APIRouter:
+    """A router for one domain's operations: ``/api/v1`` prefix, contract-driven auth,
+    closed query strings."""
+    return APIRouter(
+        prefix=API_PREFIX,
+        dependencies=[Depends(authenticate), Depends(reject_unknown_query_parameters)],
+    )

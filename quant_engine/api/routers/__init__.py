@@ -1,0 +1,1 @@
+"""HTTP edges, one module per domain; thin: parse, call a service, wrap."""

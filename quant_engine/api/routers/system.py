@@ -1,0 +1,58 @@
+"""``getHealth`` and ``listLogs``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Query, Request
+from qe_contract.models import (
+    Health,
+    HealthEnvelope,
+    HealthStatus,
+    LogLevel,
+    LogLevelFilter,
+    LogList,
+    LogListEnvelope,
+    LogRecord,
+)
+from starlette.responses import Response
+
+from quant_engine import __version__
+from quant_engine.api.deps import StateDep, api_router
+from quant_engine.api.envelope import envelope_response
+
+router = api_router()
+
+
+@router.get("/health", operation_id="getHealth")
+async def get_health(request: Request, state: StateDep) -> Response:
+    health = Health(
+        status=HealthStatus.ok,
+        service_version=__version__,
+        contract_version=state.contract.version,
+        uptime_seconds=round(state.uptime_seconds, 3),
+        auth_enabled=state.settings.auth_enabled,
+    )
+    return envelope_response(request, HealthEnvelope, health)
+
+
+@router.get("/logs", operation_id="listLogs")
+async def list_logs(
+    request: Request,
+    state: StateDep,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    level: Annotated[LogLevelFilter, Query()] = LogLevelFilter.debug,
+) -> Response:
+    entries = state.log_buffer.recent(limit, level.value)
+    records = [
+        LogRecord(
+            timestamp=entry.timestamp,
+            level=LogLevel(entry.level),
+            logger=entry.logger,
+            message=entry.message,
+            request_id=entry.request_id,
+        )
+        for entry in entries
+    ]
+    data = LogList(records=records, buffer_size=state.log_buffer.capacity)
+    return envelope_response(request, LogListEnvelope, data)

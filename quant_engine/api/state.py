@@ -1,0 +1,29 @@
+"""The runtime resources of one app, created in its lifespan (no module-level state)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from quant_engine.api.auth import TokenVerifier
+from quant_engine.api.contract import Contract
+from quant_engine.core.logbuffer import RingBufferHandler
+from quant_engine.core.settings import Settings
+from quant_engine.core.tasks import TaskSupervisor
+
+
+@dataclass
+class AppState:
+    """Everything a request handler may need, reachable through dependencies."""
+
+    settings: Settings
+    contract: Contract
+    log_buffer: RingBufferHandler
+    verifier: TokenVerifier | None
+    tasks: TaskSupervisor = field(default_factory=TaskSupervisor)
+    started_monotonic: float = field(default_factory=time.monotonic)
+
+    @property
+    def uptime_seconds(self) -> float:
+        """Seconds since the lifespan started."""
+        return max(0.0, time.monotonic() - self.started_monotonic)

@@ -1,0 +1,1 @@
+"""Settings, errors, logging and file helpers shared by every layer."""

@@ -1,0 +1,94 @@
+"""Service settings, read once per app from ``QE_``-prefixed environment variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+# Below this many bytes an HS256 secret is brute-forceable (RFC 7518 §3.2 asks for >= 256 bits).
+MIN_HS256_SECRET_BYTES = 32
+PLACEHOLDER_SECRETS = frozenset({"changeme", "change-me", "secret", "password", "dev", "test"})
+
+
+class Settings(BaseSettings):
+    """Everything configurable about one running service.
+
+    Built once per app (``create_app(Settings())``); tests pass their own instance with a
+    temporary ``home``. Environment variables use the ``QE_`` prefix, e.g. ``QE_HOME``.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="QE_", extra="ignore", frozen=True)
+
+    home: Path = Field(default=Path("var"), description="Folder for everything the service writes.")
+    env: Literal["dev", "prod"] = Field(
+        default="prod", description="`dev` shows exception types in 500 messages."
+    )
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_buffer_size: int = Field(default=2000, ge=1, le=1_000_000)
+    cors_origins: Annotated[tuple[str, ...], NoDecode] = ()
+    jwt_secret: str | None = Field(default=None, repr=False)
+    jwt_public_key: str | None = Field(default=None, repr=False)
+    jwt_audience: str | None = None
+    allow_insecure: bool = Field(
+        default=False, description="Allow binding a non-loopback address without auth."
+    )
+    max_body_bytes: int = Field(
+        default=64 * 1024 * 1024, ge=1024, description="Largest accepted request body, bytes."
+    )
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(origin.strip() for origin in value.split(",") if origin.strip())
+        return value
+
+    @field_validator("jwt_secret", "jwt_public_key", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
+    @model_validator(mode="after")
+    def _check_auth(self) -> Settings:
+        if self.jwt_secret is not None and self.jwt_public_key is not None:
+            raise ValueError("set QE_JWT_SECRET (HS256) or QE_JWT_PUBLIC_KEY (RS256), not both")
+        if self.jwt_secret is not None and self.env != "dev":
+            if self.jwt_secret.strip().lower() in PLACEHOLDER_SECRETS:
+                raise ValueError("QE_JWT_SECRET is a placeholder; choose a real secret")
+            if len(self.jwt_secret.encode()) < MIN_HS256_SECRET_BYTES:
+                raise ValueError(
+                    f"QE_JWT_SECRET must be at least {MIN_HS256_SECRET_BYTES} bytes outside dev"
+                )
+        return self
+
+    @property
+    def auth_enabled(self) -> bool:
+        """True when bearer tokens are verified on protected operations."""
+        return self.jwt_secret is not None or self.jwt_public_key is not None
+
+    @property
+    def state_dir(self) -> Path:
+        """SQLite databases (jobs, health history, tracking)."""
+        return self.home / "state"
+
+    @property
+    def store_dir(self) -> Path:
+        """Normalized market data."""
+        return self.home / "store"
+
+    def insecure_bind_problem(self, host: str) -> str | None:
+        """Why binding ``host`` is refused, or None when it is allowed."""
+        if host in LOOPBACK_HOSTS or self.auth_enabled or self.allow_insecure:
+            return None
+        return (
+            f"refusing to bind {host!r} without authentication: set QE_JWT_SECRET or "
+            "QE_JWT_PUBLIC_KEY, or set QE_ALLOW_INSECURE=1 to accept the risk"
+        )

@@ -1,0 +1,60 @@
+"""Shared fixtures: a fresh app per test with its own temporary QE_HOME."""
+
+from __future__ import annotations
+
+import time
+import warnings
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import jwt
+import pytest
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", DeprecationWarning)
+    from fastapi.testclient import TestClient
+
+from quant_engine.api.app import create_app
+from quant_engine.core.settings import Settings
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
+TEST_SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789"
+
+TokenFactory = Callable[..., str]
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(home=tmp_path / "home", env="dev")
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app(settings)) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def auth_settings(tmp_path: Path) -> Settings:
+    return Settings(home=tmp_path / "home", env="prod", jwt_secret=TEST_SECRET)
+
+
+@pytest.fixture
+def auth_client(auth_settings: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app(auth_settings)) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def make_token() -> TokenFactory:
+    def factory(
+        scope: str = "read compute admin",
+        sub: str = "alice",
+        ttl: int = 600,
+        secret: str = TEST_SECRET,
+    ) -> str:
+        now = int(time.time())
+        return jwt.encode({"sub": sub, "scope": scope, "iat": now, "exp": now + ttl}, secret)
+
+    return factory

@@ -1,0 +1,56 @@
+"""The command line: serve refuses insecure binds, token signs verifiable JWTs."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import jwt
+
+from tests.conftest import REPO_ROOT, TEST_SECRET
+
+
+def _run(args: list[str], env: dict[str, str], home: Path) -> subprocess.CompletedProcess[str]:
+    clean_env = {k: v for k, v in os.environ.items() if not k.startswith("QE_")}
+    return subprocess.run(
+        [sys.executable, "-m", "quant_engine", *args],
+        cwd=REPO_ROOT,
+        env={**clean_env, "QE_HOME": str(home), **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_serve_on_all_interfaces_without_auth_is_refused(tmp_path: Path) -> None:
+    result = _run(["serve", "--host", "0.0.0.0", "--port", "8999"], {}, tmp_path)
+    assert result.returncode != 0
+    assert "refusing to bind '0.0.0.0' without authentication" in result.stderr
+
+
+def test_token_command_prints_a_verifiable_token(tmp_path: Path) -> None:
+    result = _run(
+        ["token", "--sub", "carol", "--scope", "read compute", "--ttl", "120"],
+        {"QE_JWT_SECRET": TEST_SECRET},
+        tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    claims = jwt.decode(result.stdout.strip(), TEST_SECRET, algorithms=["HS256"])
+    assert claims["sub"] == "carol"
+    assert claims["scope"] == "read compute"
+    assert 115 <= claims["exp"] - claims["iat"] <= 120
+
+
+def test_token_command_without_secret_fails_clearly(tmp_path: Path) -> None:
+    result = _run(["token", "--sub", "carol"], {}, tmp_path)
+    assert result.returncode == 2
+    assert "QE_JWT_SECRET is not set" in result.stderr
+
+
+def test_invalid_configuration_is_reported(tmp_path: Path) -> None:
+    result = _run(["serve"], {"QE_JWT_SECRET": "changeme", "QE_ENV": "prod"}, tmp_path)
+    assert result.returncode != 0
+    assert "placeholder" in result.stderr
