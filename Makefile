@@ -46,7 +46,7 @@ define gen_into
 	  --output $(1)/python/qe_contract/models.py --output-model-type pydantic_v2.BaseModel \
 	  --target-python-version 3.11 --use-standard-collections --use-union-operator \
 	  --use-annotated --field-constraints --strict-nullable --use-double-quotes \
-	  --disable-timestamp --formatters builtin --strict-types bool
+	  --disable-timestamp --formatters builtin --strict-types bool int float str --use-type-alias
 	printf '"""Pydantic models generated from openapi/openapi.yaml by `make generate`. Do not edit."""\n' \
 	  > $(1)/python/qe_contract/__init__.py
 	: > $(1)/python/qe_contract/py.typed

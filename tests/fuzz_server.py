@@ -17,7 +17,7 @@ from pathlib import Path
 
 import jwt
 
-from tests.live_server import running_server
+from tests.live_server import running_server, wait_for_data
 
 FUZZ_SECRET = "fuzzing-secret-that-is-long-enough-for-hs256-0123456789"
 
@@ -38,6 +38,8 @@ def main() -> int:
         tempfile.TemporaryDirectory(prefix="qe-fuzz-") as home,
         running_server(Path(home), {"QE_JWT_SECRET": FUZZ_SECRET, "QE_ENV": "prod"}) as server,
     ):
+        # The sample universe is imported at first start; fuzz the steady state.
+        wait_for_data(server, {"Authorization": f"Bearer {token}"})
         command = [
             str(st),
             "run",

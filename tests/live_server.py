@@ -40,6 +40,24 @@ class LiveServer:
         return self.log_path.read_text(encoding="utf-8", errors="replace")
 
 
+def wait_for_data(server: LiveServer, headers: Mapping[str, str] | None = None) -> None:
+    """Block until ``getDataMode`` answers 200 (the initial import has committed)."""
+    deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
+    request = urllib.request.Request(
+        f"{server.base_url}/api/v1/data/mode", headers=dict(headers or {})
+    )
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(request, timeout=5) as reply:
+                if reply.status == 200:
+                    return
+        except urllib.error.HTTPError as error:
+            if error.code != 503:
+                raise
+        time.sleep(0.2)
+    raise RuntimeError(f"data never became available:\n{server.log_text()}")
+
+
 def _wait_healthy(server: LiveServer) -> None:
     deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
     while time.monotonic() < deadline:

@@ -45,6 +45,317 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/pricing/models": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Pricing engines and their parameters
+         * @description The registered engines: what each supports (exercise styles, how greeks are
+         *     computed) and its engine-specific `parameters` with bounds and defaults.
+         */
+        get: operations["listPricingModels"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/pricing/price": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Price one option with greeks
+         * @description Every input out of its domain is a 422 naming the field. An engine name that is not
+         *     registered is 400 `UNKNOWN_MODEL`; a numeric method that cannot produce a finite
+         *     result is 422 `CALCULATION_FAILED`.
+         */
+        post: operations["priceOption"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/pricing/batch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Price up to 100,000 options, with per-item errors
+         * @description Structural problems (not an object, a missing field, a wrong JSON type, an unknown
+         *     field) reject the whole request with 422. Domain problems are per item: the answer
+         *     is 200 with one result per input, in input order, each either priced or carrying
+         *     its own error (`VALIDATION_ERROR` naming the field, `UNKNOWN_MODEL`,
+         *     `CALCULATION_FAILED`). More than 100,000 options answer 413. Items are grouped by
+         *     engine and priced vectorized.
+         */
+        post: operations["priceOptionBatch"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/pricing/implied-volatility": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Implied volatility of one observed option price
+         * @description The volatility at which the chosen engine reproduces `price`. A price outside the
+         *     no-arbitrage bounds, or one the solver cannot match, is 422 `CALCULATION_FAILED`
+         *     with the reason.
+         */
+        post: operations["impliedVolatility"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/pricing/implied-volatility/batch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Implied volatilities of up to 100,000 observed prices, with per-item errors
+         * @description Same per-item error rule as `priceOptionBatch`: structural problems are a 422 for
+         *     the request, domain problems and solver failures are errors of their item.
+         */
+        post: operations["impliedVolatilityBatch"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/data/mode": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Where the data comes from
+         * @description `sample` is the embedded synthetic universe (plus the real S&P 500 and NASDAQ
+         *     index history as benchmarks); `directory` is a user's own files from `QE_DATA_DIR`.
+         */
+        get: operations["getDataMode"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/data/universe": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Tickers of the universe, paginated */
+        get: operations["listUniverse"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/data/tickers/{ticker}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One ticker with its quality details */
+        get: operations["getTicker"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/data/tickers/{ticker}/bars": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Daily bars of one ticker
+         * @description Rows in ascending date order, as stored: raw prices with `adj_close` alongside.
+         *     Without `limit`, every row in the range (at most 50,000); with `limit`, the most
+         *     recent `limit` rows of the range, still in ascending order.
+         */
+        get: operations["getBars"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/data/quality": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The quality report of the last import
+         * @description Per source file: rows read, stored and quarantined (by reason), gaps longer than 5
+         *     business days, dates and status. Failed files are listed with the reason.
+         */
+        get: operations["getDataQuality"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/data/refresh": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Re-import the data source as a job
+         * @description Starts a `data_refresh` job that imports `QE_DATA_DIR` (or re-materializes the
+         *     sample). Unchanged files are skipped unless `force` is true. Answers 202 with the
+         *     job and a `Location` header; follow it with `getJob` or `streamJobEvents`.
+         */
+        post: operations["refreshData"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/jobs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Jobs, newest first */
+        get: operations["listJobs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/jobs/{job_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One job */
+        get: operations["getJob"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/jobs/{job_id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel a job
+         * @description A queued job becomes `cancelled` at once. A running job gets `cancel_requested: true`
+         *     and stops at its next safe point, cleaning up after itself. A job that has already
+         *     finished is 409 `CONFLICT`. Cancelling another user's job needs scope `admin`.
+         */
+        post: operations["cancelJob"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/jobs/{job_id}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Live events of a job (Server-Sent Events)
+         * @description A `text/event-stream` of named events whose `data:` is a JSON `JobEvent`: first
+         *     `status` (a snapshot), then as they happen `started`, `progress` (at most about 10 a
+         *     second), and one of `completed`, `failed`, `cancelled`; the last event of every
+         *     stream is `done`, also when the job had already finished on connect. Comment lines
+         *     (`: keep-alive`) are sent at least every 15 seconds.
+         */
+        get: operations["streamJobEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -92,6 +403,14 @@ export interface components {
             uptime_seconds: number;
             /** @description Whether bearer tokens are required on protected operations. */
             auth_enabled: boolean;
+            jobs: components["schemas"]["JobCounts"];
+        };
+        JobCounts: {
+            running: number;
+            /** @description Jobs waiting for a slot. */
+            queued: number;
+            /** @description Open job event streams. */
+            event_subscribers: number;
         };
         HealthEnvelope: {
             /** @constant */
@@ -128,9 +447,580 @@ export interface components {
             error: null;
             meta: components["schemas"]["Meta"];
         };
+        /**
+         * @description Name of a registered pricing engine (see `listPricingModels`): `black_scholes`,
+         *     `binomial`, `monte_carlo`. Not an enum, so engines can be added without a
+         *     contract change; an unknown name is `UNKNOWN_MODEL`.
+         */
+        PricingModelName: string;
+        /** @enum {string} */
+        OptionType: "call" | "put";
+        /** @enum {string} */
+        ExerciseStyle: "european" | "american";
+        /**
+         * @description `analytic`: closed form. `finite_difference`: bump and reprice.
+         * @enum {string}
+         */
+        GreeksMethod: "analytic" | "finite_difference";
+        /**
+         * @description Engine-specific settings; each applies to one engine only, and naming one the chosen
+         *     engine does not use is a validation error. Omitted settings take their defaults.
+         */
+        PricingParameters: {
+            /** @description `binomial`: number of time steps of the tree (default 500). */
+            steps?: number;
+            /**
+             * @description `monte_carlo`: number of simulated paths, antithetic pairs included (default
+             *     100000; an odd number is rounded up to the next even one).
+             */
+            paths?: number;
+            /** @description `monte_carlo`: random seed; the same seed gives the same price (default 42). */
+            seed?: number;
+        };
+        OptionPriceRequest: {
+            /** @description Price of the underlying. */
+            spot: number;
+            strike: number;
+            /** @description Years to expiry. */
+            time_to_expiry: number;
+            /** @description Continuously compounded risk-free rate, annualized (0.05 = 5%). */
+            rate: number;
+            /** @description Annualized volatility (0.2 = 20%). */
+            volatility: number;
+            /**
+             * @description Continuous dividend yield, annualized.
+             * @default 0
+             */
+            dividend_yield?: number;
+            option_type: components["schemas"]["OptionType"];
+            /** @default european */
+            exercise?: components["schemas"]["ExerciseStyle"];
+            /** @default black_scholes */
+            model?: components["schemas"]["PricingModelName"];
+            parameters?: components["schemas"]["PricingParameters"];
+        };
+        Greeks: {
+            /** @description dPrice/dSpot. */
+            delta: number;
+            /** @description d²Price/dSpot², per 1.00 of spot. */
+            gamma: number;
+            /** @description dPrice/dVolatility per 1.00 (i.e. 100 volatility points) of volatility. */
+            vega: number;
+            /** @description Change of price per year of calendar time passing (negative for decay). */
+            theta: number;
+            /** @description `theta` / 365: change of price per calendar day. */
+            theta_per_day: number;
+            /** @description dPrice/dRate per 1.00 (i.e. 100 percentage points) of rate. */
+            rho: number;
+        };
+        OptionPrice: {
+            price: number;
+            greeks: components["schemas"]["Greeks"];
+            model: components["schemas"]["PricingModelName"];
+            /** @description Standard error of a Monte Carlo price; null for deterministic engines. */
+            standard_error: number | null;
+            /** @description Time spent in the pricing engine, milliseconds. */
+            computation_ms: number;
+        };
+        OptionPriceEnvelope: {
+            /** @constant */
+            ok: true;
+            data: components["schemas"]["OptionPrice"];
+            error: null;
+            meta: components["schemas"]["Meta"];
+        };
+        /**
+         * @description One option of a batch. Types are checked for the whole request; domain bounds
+         *     (spot > 0, 0 < volatility ≤ 10, …, the same as `OptionPriceRequest`) are checked
+         *     per item, so one bad option fails alone.
+         */
+        BatchOption: {
+            spot: number;
+            strike: number;
+            time_to_expiry: number;
+            rate: number;
+            volatility: number;
+            /** @default 0 */
+            dividend_yield?: number;
+            option_type: components["schemas"]["OptionType"];
+            /** @default european */
+            exercise?: components["schemas"]["ExerciseStyle"];
+            /**
+             * @description Engine name; an unknown one is an `UNKNOWN_MODEL` error of this item.
+             * @default black_scholes
+             */
+            model?: string;
+            parameters?: components["schemas"]["BatchPricingParameters"];
+        };
+        /** @description Like `PricingParameters`, with the bounds checked per item. */
+        BatchPricingParameters: {
+            steps?: number;
+            paths?: number;
+            seed?: number;
+        };
+        OptionBatchRequest: {
+            /** @description At most 100,000 options (more answer 413 `PAYLOAD_TOO_LARGE`). */
+            options: components["schemas"]["BatchOption"][];
+        };
+        /**
+         * @description Error codes an individual batch item can carry.
+         * @enum {string}
+         */
+        ItemErrorCode: "VALIDATION_ERROR" | "UNKNOWN_MODEL" | "CALCULATION_FAILED";
+        ItemError: {
+            code: components["schemas"]["ItemErrorCode"];
+            message: string;
+            /** @description The offending input field, e.g. `volatility` or `parameters.steps`. */
+            field: string | null;
+        };
+        BatchItemFailure: {
+            index: number;
+            /** @constant */
+            ok: false;
+            error: components["schemas"]["ItemError"];
+        };
+        BatchPriceSuccess: {
+            index: number;
+            /** @constant */
+            ok: true;
+            price: number;
+            greeks: components["schemas"]["Greeks"];
+            standard_error: number | null;
+        };
+        BatchPriceResult: components["schemas"]["BatchPriceSuccess"] | components["schemas"]["BatchItemFailure"];
+        OptionBatchResult: {
+            results: components["schemas"]["BatchPriceResult"][];
+            priced: number;
+            failed: number;
+            computation_ms: number;
+        };
+        OptionBatchEnvelope: {
+            /** @constant */
+            ok: true;
+            data: components["schemas"]["OptionBatchResult"];
+            error: null;
+            meta: components["schemas"]["Meta"];
+        };
+        ImpliedVolatilityRequest: {
+            /** @description Observed option price. */
+            price: number;
+            spot: number;
+            strike: number;
+            /** @description Years to expiry. */
+            time_to_expiry: number;
+            rate: number;
+            /** @default 0 */
+            dividend_yield?: number;
+            option_type: components["schemas"]["OptionType"];
+            /** @default european */
+            exercise?: components["schemas"]["ExerciseStyle"];
+            /** @default black_scholes */
+            model?: components["schemas"]["PricingModelName"];
+            parameters?: components["schemas"]["PricingParameters"];
+        };
+        ImpliedVolatility: {
+            /** @description Annualized volatility that reproduces the price. */
+            implied_volatility: number;
+            model: components["schemas"]["PricingModelName"];
+            computation_ms: number;
+        };
+        ImpliedVolatilityEnvelope: {
+            /** @constant */
+            ok: true;
+            data: components["schemas"]["ImpliedVolatility"];
+            error: null;
+            meta: components["schemas"]["Meta"];
+        };
+        /** @description One observed price of a batch; bounds are checked per item. */
+        BatchImpliedVolatilityItem: {
+            price: number;
+            spot: number;
+            strike: number;
+            time_to_expiry: number;
+            rate: number;
+            /** @default 0 */
+            dividend_yield?: number;
+            option_type: components["schemas"]["OptionType"];
+            /** @default european */
+            exercise?: components["schemas"]["ExerciseStyle"];
+            /** @default black_scholes */
+            model?: string;
+            parameters?: components["schemas"]["BatchPricingParameters"];
+        };
+        ImpliedVolatilityBatchRequest: {
+            /** @description At most 100,000 items (more answer 413 `PAYLOAD_TOO_LARGE`). */
+            items: components["schemas"]["BatchImpliedVolatilityItem"][];
+        };
+        BatchImpliedVolatilitySuccess: {
+            index: number;
+            /** @constant */
+            ok: true;
+            implied_volatility: number;
+        };
+        BatchImpliedVolatilityResult: components["schemas"]["BatchImpliedVolatilitySuccess"] | components["schemas"]["BatchItemFailure"];
+        ImpliedVolatilityBatchResult: {
+            results: components["schemas"]["BatchImpliedVolatilityResult"][];
+            solved: number;
+            failed: number;
+            computation_ms: number;
+        };
+        ImpliedVolatilityBatchEnvelope: {
+            /** @constant */
+            ok: true;
+            data: components["schemas"]["ImpliedVolatilityBatchResult"];
+            error: null;
+            meta: components["schemas"]["Meta"];
+        };
+        /** @enum {string} */
+        ParameterKind: "integer" | "number";
+        PricingParameterInfo: {
+            name: string;
+            kind: components["schemas"]["ParameterKind"];
+            minimum: number;
+            maximum: number;
+            default: number;
+            description: string;
+        };
+        PricingModelInfo: {
+            name: components["schemas"]["PricingModelName"];
+            description: string;
+            exercise_styles: components["schemas"]["ExerciseStyle"][];
+            greeks_method: components["schemas"]["GreeksMethod"];
+            parameters: components["schemas"]["PricingParameterInfo"][];
+        };
+        PricingModelList: {
+            models: components["schemas"]["PricingModelInfo"][];
+        };
+        PricingModelListEnvelope: {
+            /** @constant */
+            ok: true;
+            data: components["schemas"]["PricingModelList"];
+            error: null;
+            meta: components["schemas"]["Meta"];
+        };
+        /** @description Upper-case ticker symbol. */
+        Ticker: string;
+        /** @enum {string} */
+        DataModeName: "sample" | "directory";
+        /** @enum {string} */
+        QualityStatus: "ok" | "warnings" | "failed";
+        DataMode: {
+            mode: components["schemas"]["DataModeName"];
+            /** @description The folder imported from, or `sample`. */
+            source: string;
+            /** @description True for the sample universe (its stocks are synthetic; its benchmarks are real index history). */
+            synthetic: boolean;
+            tickers: number;
+            /** Format: date */
+            first_date: string | null;
+            /** Format: date */
+            last_date: string | null;
+            /** @description sha256 over the per-ticker content fingerprints. */
+            universe_fingerprint: string;
+            /**
+             * Format: date-time
+             * @description When the current data was committed to the store.
+             */
+            refreshed_at: string;
+        };
+        DataModeEnvelope: {
+            /** @constant */
+            ok: true;
+            data: components["schemas"]["DataMode"];
+            error: null;
+            meta: components["schemas"]["Meta"];
+        };
+        /** @enum {string} */
+        TickerKind: "stock" | "benchmark";
+        UniverseEntry: {
+            ticker: components["schemas"]["Ticker"];
+            kind: components["schemas"]["TickerKind"];
+            sector: string | null;
+            /** Format: date */
+            first_date: string;
+            /** Format: date */
+            last_date: string;
+            rows: number;
+            quality_status: components["schemas"]["QualityStatus"];
+        };
+        UniversePage: {
+            items: components["schemas"]["UniverseEntry"][];
+            /** @description Pass as `cursor` for the next page; null on the last page. */
+            next_cursor: string | null;
+            /** @description Number of tickers matching the filter, all pages together. */
+            total: number;
+        };
+        UniversePageEnvelope: {
+            /** @constant */
+            ok: true;
+            data: components["schemas"]["UniversePage"];
+            error: null;
+            meta: components["schemas"]["Meta"];
+        };
+        /**
+         * @description Quarantined rows by reason. A row with several defects counts once, under the first
+         *     reason in this order: unparseable_date, missing_value, non_positive_price,
+         *     negative_volume, inconsistent_ohlc (high < low, or open/close outside [low, high]),
+         *     duplicate_date (the later copy of a date).
+         */
+        QuarantineCounts: {
+            unparseable_date: number;
+            missing_value: number;
+            non_positive_price: number;
+            negative_volume: number;
+            inconsistent_ohlc: number;
+            duplicate_date: number;
+        };
+        /** @description A hole of more than 5 business days between consecutive stored dates. */
+        DataGap: {
+            /**
+             * Format: date
+             * @description Last stored date before the hole.
+             */
+            start: string;
+            /**
+             * Format: date
+             * @description First stored date after the hole.
+             */
+            end: string;
+            /** @description Weekdays strictly between start and end. */
+            business_days: number;
+        };
+        TickerQuality: {
+            /** @description Null when a failed file's ticker could not be determined. */
+            ticker: string | null;
+            source_file: string;
+            status: components["schemas"]["QualityStatus"];
+            rows_read: number;
+            rows_stored: number;
+            rows_quarantined: number;
+            quarantined: components["schemas"]["QuarantineCounts"];
+            gaps: components["schemas"]["DataGap"][];
+            /** Format: date */
+            first_date: string | null;
+            /** Format: date */
+            last_date: string | null;
+            /** @description Why a failed source failed. */
+            message: string | null;
+        };
+        TickerDetail: {
+            ticker: components["schemas"]["Ticker"];
+            kind: components["schemas"]["TickerKind"];
+            sector: string | null;
+            rows: number;
+            /** Format: date */
+            first_date: string;
+            /** Format: date */
+            last_date: string;
+            source_file: string;
+            /** @description sha256 of the ticker's normalized bars. */
+            fingerprint: string;
+            quality: components["schemas"]["TickerQuality"];
+        };
+        TickerDetailEnvelope: {
+            /** @constant */
+            ok: true;
+            data: components["schemas"]["TickerDetail"];
+            error: null;
+            meta: components["schemas"]["Meta"];
+        };
+        Bar: {
+            /** Format: date */
+            date: string;
+            open: number;
+            high: number;
+            low: number;
+            close: number;
+            /** @description Close adjusted for splits and dividends (equal to close when the source has none). */
+            adj_close: number;
+            /** @description Shares traded. */
+            volume: number;
+        };
+        BarSeries: {
+            ticker: components["schemas"]["Ticker"];
+            bars: components["schemas"]["Bar"][];
+            count: number;
+        };
+        BarsEnvelope: {
+            /** @constant */
+            ok: true;
+            data: components["schemas"]["BarSeries"];
+            error: null;
+            meta: components["schemas"]["Meta"];
+        };
+        QualitySummary: {
+            sources: number;
+            ok: number;
+            warnings: number;
+            failed: number;
+            rows_read: number;
+            rows_stored: number;
+            rows_quarantined: number;
+            quarantined: components["schemas"]["QuarantineCounts"];
+        };
+        QualityReport: {
+            summary: components["schemas"]["QualitySummary"];
+            entries: components["schemas"]["TickerQuality"][];
+        };
+        QualityReportEnvelope: {
+            /** @constant */
+            ok: true;
+            data: components["schemas"]["QualityReport"];
+            error: null;
+            meta: components["schemas"]["Meta"];
+        };
+        /**
+         * @description `queued → running → succeeded | failed | cancelled` (the last three are terminal).
+         * @enum {string}
+         */
+        JobStatus: "queued" | "running" | "succeeded" | "failed" | "cancelled";
+        /** @enum {string} */
+        JobType: "data_refresh";
+        /**
+         * @description Why a job failed: `INTERRUPTED` (the server stopped while it ran), `ITEMS_FAILED`
+         *     (more than half of its items failed), `DATA_SOURCE_UNAVAILABLE` (the configured
+         *     folder is missing or unreadable), `ARTIFACT_CORRUPT`, `INTERNAL` (a bug).
+         * @enum {string}
+         */
+        JobErrorCode: "INTERRUPTED" | "ITEMS_FAILED" | "DATA_SOURCE_UNAVAILABLE" | "ARTIFACT_CORRUPT" | "INTERNAL";
+        JobError: {
+            code: components["schemas"]["JobErrorCode"];
+            message: string;
+        };
+        DataRefreshRequest: {
+            /**
+             * @description Re-import files even when they are unchanged.
+             * @default false
+             */
+            force?: boolean;
+        };
+        DataRefreshParams: {
+            force: boolean;
+        };
+        FailedSource: {
+            source_file: string;
+            ticker: string | null;
+            reason: string;
+        };
+        DataRefreshResult: {
+            mode: components["schemas"]["DataModeName"];
+            source: string;
+            tickers_imported: number;
+            tickers_unchanged: number;
+            tickers_failed: number;
+            failed: components["schemas"]["FailedSource"][];
+            universe_fingerprint: string;
+            elapsed_seconds: number;
+        };
+        JobRecord: {
+            /** Format: uuid */
+            job_id: string;
+            job_type: components["schemas"]["JobType"];
+            status: components["schemas"]["JobStatus"];
+            progress: number;
+            progress_message: string | null;
+            cancel_requested: boolean;
+            /** @description The job's parameters (by `job_type`). */
+            params: components["schemas"]["DataRefreshParams"];
+            /** @description Subject of the token that submitted the job (null with auth off). */
+            owner: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            started_at: string | null;
+            /** Format: date-time */
+            finished_at: string | null;
+            error: components["schemas"]["JobError"] | null;
+            /** @description The job's result (by `job_type`); null until it succeeds. */
+            result: components["schemas"]["DataRefreshResult"] | null;
+        };
+        JobEnvelope: {
+            /** @constant */
+            ok: true;
+            data: components["schemas"]["JobRecord"];
+            error: null;
+            meta: components["schemas"]["Meta"];
+        };
+        JobPage: {
+            items: components["schemas"]["JobRecord"][];
+            /** @description Pass as `cursor` for the next (older) page; null on the last page. */
+            next_cursor: string | null;
+        };
+        JobPageEnvelope: {
+            /** @constant */
+            ok: true;
+            data: components["schemas"]["JobPage"];
+            error: null;
+            meta: components["schemas"]["Meta"];
+        };
+        /**
+         * @description Names of the Server-Sent Events of `streamJobEvents`; `done` is always last.
+         * @enum {string}
+         */
+        JobEventName: "status" | "started" | "progress" | "completed" | "failed" | "cancelled" | "done";
+        /**
+         * @description One Server-Sent Event of `streamJobEvents` (OpenAPI 3.1 describes each event of a
+         *     `text/event-stream` with the media type's schema): `event` is its name, `data` the
+         *     JSON of a `JobEvent`.
+         */
+        JobEventMessage: {
+            event: components["schemas"]["JobEventName"];
+            data: string;
+        };
+        JobEvent: {
+            event: components["schemas"]["JobEventName"];
+            /** Format: uuid */
+            job_id: string;
+            status: components["schemas"]["JobStatus"];
+            progress: number;
+            progress_message: string | null;
+            cancel_requested: boolean;
+            /** Format: date-time */
+            timestamp: string;
+            error: components["schemas"]["JobError"] | null;
+        };
     };
     responses: {
-        /** @description The body is not parseable JSON. */
+        /** @description The request conflicts with the resource's state (e.g. it already finished). */
+        Conflict: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorEnvelope"];
+            };
+        };
+        /** @description The job queue is at its bound; the message says how many jobs are pending. */
+        QueueFull: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorEnvelope"];
+            };
+        };
+        /** @description A stored artifact exists but cannot be read (`ARTIFACT_CORRUPT`). */
+        ArtifactCorrupt: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorEnvelope"];
+            };
+        };
+        /** @description A subsystem is degraded, e.g. the data store is being initialised. */
+        Unavailable: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorEnvelope"];
+            };
+        };
+        /**
+         * @description The body is not parseable JSON (`BAD_REQUEST`), or it names a pricing engine that
+         *     is not registered (`UNKNOWN_MODEL`).
+         */
         BadRequest: {
             headers: {
                 [name: string]: unknown;
@@ -196,7 +1086,12 @@ export interface components {
             };
         };
     };
-    parameters: never;
+    parameters: {
+        /** @description The job's id. */
+        JobId: string;
+        /** @description Ticker symbol. */
+        Ticker: components["schemas"]["Ticker"];
+    };
     requestBodies: never;
     headers: never;
     pathItems: never;
@@ -249,6 +1144,446 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            422: components["responses"]["ValidationError"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    listPricingModels: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The registered pricing engines. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PricingModelListEnvelope"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    priceOption: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OptionPriceRequest"];
+            };
+        };
+        responses: {
+            /** @description The option's price and greeks. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OptionPriceEnvelope"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["ValidationError"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    priceOptionBatch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OptionBatchRequest"];
+            };
+        };
+        responses: {
+            /** @description One result per input option, in input order. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OptionBatchEnvelope"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["ValidationError"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    impliedVolatility: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ImpliedVolatilityRequest"];
+            };
+        };
+        responses: {
+            /** @description The implied volatility. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImpliedVolatilityEnvelope"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["ValidationError"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    impliedVolatilityBatch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ImpliedVolatilityBatchRequest"];
+            };
+        };
+        responses: {
+            /** @description One result per input, in input order. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImpliedVolatilityBatchEnvelope"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["ValidationError"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getDataMode: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The data mode and universe summary. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DataModeEnvelope"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            422: components["responses"]["ArtifactCorrupt"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listUniverse: {
+        parameters: {
+            query?: {
+                /** @description Only tickers whose quality status is this. */
+                status?: components["schemas"]["QualityStatus"];
+                /** @description Page size. */
+                limit?: number;
+                /** @description `next_cursor` of the previous page. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of tickers, ordered by ticker. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UniversePageEnvelope"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            422: components["responses"]["ValidationError"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getTicker: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Ticker symbol. */
+                ticker: components["parameters"]["Ticker"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The ticker. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TickerDetailEnvelope"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationError"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getBars: {
+        parameters: {
+            query?: {
+                /** @description First date to include (inclusive). */
+                start?: string;
+                /** @description Last date to include (inclusive). */
+                end?: string;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                /** @description Ticker symbol. */
+                ticker: components["parameters"]["Ticker"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The bars. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BarsEnvelope"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationError"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getDataQuality: {
+        parameters: {
+            query?: {
+                /** @description Only entries whose status is this. */
+                status?: components["schemas"]["QualityStatus"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The quality report. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QualityReportEnvelope"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            422: components["responses"]["ValidationError"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    refreshData: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["DataRefreshRequest"];
+            };
+        };
+        responses: {
+            /** @description The job was queued. */
+            202: {
+                headers: {
+                    /** @description URL of the job. */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobEnvelope"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["ValidationError"];
+            429: components["responses"]["QueueFull"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    listJobs: {
+        parameters: {
+            query?: {
+                status?: components["schemas"]["JobStatus"];
+                job_type?: components["schemas"]["JobType"];
+                limit?: number;
+                /** @description `next_cursor` of the previous page. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of jobs, newest first. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobPageEnvelope"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            422: components["responses"]["ValidationError"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getJob: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The job's id. */
+                job_id: components["parameters"]["JobId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The job. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobEnvelope"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationError"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    cancelJob: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The job's id. */
+                job_id: components["parameters"]["JobId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The job after the request (cancelled, or running with cancel_requested). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobEnvelope"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["ValidationError"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    streamJobEvents: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The job's id. */
+                job_id: components["parameters"]["JobId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The event stream. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": components["schemas"]["JobEventMessage"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             422: components["responses"]["ValidationError"];
             500: components["responses"]["InternalError"];
         };

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -14,36 +16,98 @@ from starlette.responses import HTMLResponse, JSONResponse
 
 from quant_engine import __version__
 from quant_engine.api.auth import TokenVerifier
+from quant_engine.api.cache import MemoryCache
 from quant_engine.api.contract import Contract, load_contract
 from quant_engine.api.deps import API_PREFIX
 from quant_engine.api.errors import install_error_handlers
 from quant_engine.api.middleware import RequestContextMiddleware
-from quant_engine.api.routers import system
+from quant_engine.api.routers import data, jobs, pricing, system
 from quant_engine.api.state import AppState
 from quant_engine.core import logbuffer
+from quant_engine.core.errors import ArtifactCorruptError
 from quant_engine.core.settings import Settings
+from quant_engine.core.tasks import TaskSupervisor
+from quant_engine.data import Store
+from quant_engine.jobs import JobEvent, JobRunner, JobStore
+from quant_engine.jobs.catalog import DATA_REFRESH, EXCLUSIVE_JOB_TYPES, data_refresh_job
 
 __all__ = ["API_PREFIX", "create_app"]
+JOBS_DATABASE = "jobs.sqlite3"
 logger = logging.getLogger("quant_engine.api")
 
 
 def _build_state(settings: Settings, contract: Contract) -> AppState:
+    """Create every runtime resource (blocking: SQLite and folders; call off the loop)."""
     for folder in (settings.home, settings.state_dir, settings.store_dir):
         folder.mkdir(parents=True, exist_ok=True)
+    store = Store(settings.store_dir)
+    job_store = JobStore(settings.state_dir / JOBS_DATABASE)
+    supervisor = TaskSupervisor()
+    runner = JobRunner(
+        job_store,
+        {DATA_REFRESH: data_refresh_job(store, settings.data_dir)},
+        max_concurrent=settings.max_concurrent_jobs,
+        max_queued=settings.max_queued,
+        supervisor=supervisor,
+        exclusive_types=EXCLUSIVE_JOB_TYPES,
+    )
     return AppState(
         settings=settings,
         contract=contract,
         log_buffer=logbuffer.RingBufferHandler(settings.log_buffer_size),
         verifier=TokenVerifier(settings) if settings.auth_enabled else None,
+        store=store,
+        cache=MemoryCache(settings.cache_max_entries, settings.cache_ttl_seconds),
+        job_store=job_store,
+        runner=runner,
+        tasks=supervisor,
     )
+
+
+async def _start_services(state: AppState) -> None:
+    """Recover jobs, wire cache invalidation, and import data when the store is empty."""
+    cache = state.cache
+
+    def on_job_event(event: JobEvent) -> None:
+        if event.name == "completed" and event.record.job_type == DATA_REFRESH:
+            dropped = cache.invalidate_on_data_refresh()
+            logger.info("data refreshed: %d cached response(s) invalidated", dropped)
+
+    state.runner.add_listener(on_job_event)
+    cache.invalidate_on_data_refresh()
+    await state.runner.start()
+    if state.settings.auto_import and await asyncio.to_thread(_needs_initial_import, state):
+        record = await state.runner.submit(DATA_REFRESH, {"force": False}, owner=None)
+        logger.info("store is empty or stale: started data refresh job %s", record.job_id)
+
+
+def _needs_initial_import(state: AppState) -> bool:
+    """True when the store holds no data, or data from another source than configured."""
+    try:
+        manifest = state.store.manifest()
+    except ArtifactCorruptError as error:
+        logger.warning("data manifest unreadable, re-importing: %s", error.message)
+        return True
+    if manifest is None:
+        return True
+    wanted_mode = "sample" if state.settings.data_dir is None else "directory"
+    if manifest.data_mode != wanted_mode:
+        return True
+    if state.settings.data_dir is not None:
+        return manifest.source != str(state.settings.data_dir.resolve())
+    return False
 
 
 def _lifespan(settings: Settings, contract: Contract) -> Any:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        state = _build_state(settings, contract)
+        state = await asyncio.to_thread(_build_state, settings, contract)
         logbuffer.attach(state.log_buffer, settings.log_level)
         app.state.qe = state
+        await _start_services(state)
+        # Everything allocated at startup lives as long as the app: move it out of the
+        # collector's sight so full collections during large requests stay cheap.
+        gc.freeze()
         logger.info(
             "quant_engine %s started (home=%s, auth=%s)",
             __version__,
@@ -53,7 +117,9 @@ def _lifespan(settings: Settings, contract: Contract) -> Any:
         try:
             yield
         finally:
+            await state.runner.stop()
             await state.tasks.shutdown()
+            await asyncio.to_thread(state.job_store.close)
             logger.info("quant_engine stopped")
             logbuffer.detach(state.log_buffer)
             app.state.qe = None
@@ -64,7 +130,7 @@ def _lifespan(settings: Settings, contract: Contract) -> Any:
 def _add_api_routes(app: FastAPI) -> None:
     # Routes are appended as they are (prefix and auth dependency already applied by
     # ``api_router()``), so ``app.routes`` lists every operation directly.
-    for router in (system.router,):
+    for router in (system.router, pricing.router, data.router, jobs.router):
         app.router.routes.extend(router.routes)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import Any
 
 from pydantic import BaseModel
 from qe_contract.models import ErrorBody, ErrorCode, ErrorEnvelope, Meta
@@ -15,12 +15,6 @@ from starlette.responses import Response
 from quant_engine.core.errors import QuantEngineError
 
 JSON_MEDIA_TYPE = "application/json"
-
-
-class SuccessEnvelope(Protocol):
-    """Any generated ``*Envelope`` model with ``ok: true``."""
-
-    def model_dump_json(self) -> str: ...
 
 
 def request_meta(scope_state: Mapping[str, Any], cached: bool = False) -> Meta:
@@ -34,21 +28,42 @@ def request_meta(scope_state: Mapping[str, Any], cached: bool = False) -> Meta:
     )
 
 
+def data_json(data: BaseModel) -> bytes:
+    """The serialized ``data`` member of an envelope (what the response cache stores)."""
+    return data.model_dump_json().encode()
+
+
 def envelope_response(
     request: Request,
     envelope_type: type[BaseModel],
-    data: BaseModel,
+    data: BaseModel | bytes,
     *,
     status_code: int = 200,
     headers: Mapping[str, str] | None = None,
     cached: bool = False,
 ) -> Response:
-    """Wrap a generated data model in its generated envelope and serialize it."""
-    envelope = envelope_type(
-        ok=True, data=data, error=None, meta=request_meta(request.scope.get("state", {}), cached)
-    )
+    """Wrap ``data`` in the operation's generated envelope and serialize it.
+
+    ``data`` is a generated model, or that model already serialized with ``data_json``
+    (a cached payload, or a large one serialized off the event loop): then the envelope is
+    assembled around the bytes instead of re-validating them.
+    """
+    meta = request_meta(request.scope.get("state", {}), cached)
+    if isinstance(data, bytes):
+        content = b"".join(
+            (
+                b'{"ok":true,"data":',
+                data,
+                b',"error":null,"meta":',
+                meta.model_dump_json().encode(),
+                b"}",
+            )
+        )
+    else:
+        envelope = envelope_type(ok=True, data=data, error=None, meta=meta)
+        content = envelope.model_dump_json().encode()
     return Response(
-        content=envelope.model_dump_json(),
+        content=content,
         status_code=status_code,
         media_type=JSON_MEDIA_TYPE,
         headers=dict(headers) if headers else None,

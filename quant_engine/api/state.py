@@ -6,10 +6,13 @@ import time
 from dataclasses import dataclass, field
 
 from quant_engine.api.auth import TokenVerifier
+from quant_engine.api.cache import ResponseCache
 from quant_engine.api.contract import Contract
 from quant_engine.core.logbuffer import RingBufferHandler
 from quant_engine.core.settings import Settings
 from quant_engine.core.tasks import TaskSupervisor
+from quant_engine.data import Store
+from quant_engine.jobs import JobRunner, JobStore
 
 
 @dataclass
@@ -20,7 +23,11 @@ class AppState:
     contract: Contract
     log_buffer: RingBufferHandler
     verifier: TokenVerifier | None
-    tasks: TaskSupervisor = field(default_factory=TaskSupervisor)
+    store: Store
+    cache: ResponseCache
+    job_store: JobStore
+    runner: JobRunner
+    tasks: TaskSupervisor
     started_monotonic: float = field(default_factory=time.monotonic)
 
     @property

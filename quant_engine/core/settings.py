@@ -38,6 +38,19 @@ class Settings(BaseSettings):
     allow_insecure: bool = Field(
         default=False, description="Allow binding a non-loopback address without auth."
     )
+    data_dir: Path | None = Field(
+        default=None, description="Folder of per-ticker CSV/Parquet files; None: the sample."
+    )
+    auto_import: bool = Field(
+        default=True, description="Import data at startup when the store is empty or stale."
+    )
+    max_queued: int = Field(default=20, ge=0, le=10_000, description="Jobs allowed to wait.")
+    max_concurrent_jobs: int = Field(default=2, ge=1, le=64, description="Jobs run at once.")
+    cache_max_entries: int = Field(default=1000, ge=1, le=1_000_000)
+    cache_ttl_seconds: float = Field(default=300.0, gt=0, le=86_400)
+    sse_keepalive_seconds: float = Field(
+        default=15.0, gt=0, le=15.0, description="Longest silence on an event stream."
+    )
     max_body_bytes: int = Field(
         default=64 * 1024 * 1024, ge=1024, description="Largest accepted request body, bytes."
     )
@@ -47,6 +60,13 @@ class Settings(BaseSettings):
     def _split_origins(cls, value: object) -> object:
         if isinstance(value, str):
             return tuple(origin.strip() for origin in value.split(",") if origin.strip())
+        return value
+
+    @field_validator("data_dir", mode="before")
+    @classmethod
+    def _empty_dir_is_unset(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip():
+            return None
         return value
 
     @field_validator("jwt_secret", "jwt_public_key", mode="before")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import yaml
 from fastapi.routing import APIRoute
@@ -16,20 +17,34 @@ from quant_engine.core.settings import Settings
 CONTRACT_PATH = Path(__file__).resolve().parents[2] / "openapi" / "openapi.yaml"
 
 
-def _contract() -> dict[str, object]:
+def _contract() -> dict[str, Any]:
     document = yaml.safe_load(CONTRACT_PATH.read_text(encoding="utf-8"))
     assert isinstance(document, dict)
     return document
 
 
-def _contract_operations() -> dict[str, tuple[str, str, dict[str, object]]]:
+def _resolve(document: dict[str, Any], node: Any) -> Any:
+    """Follow a local ``$ref`` (one level is all the contract uses for parameters)."""
+    if isinstance(node, dict) and "$ref" in node:
+        target: Any = document
+        for part in node["$ref"].removeprefix("#/").split("/"):
+            target = target[part]
+        return target
+    return node
+
+
+def _contract_operations() -> dict[str, tuple[str, str, dict[str, Any]]]:
     operations = {}
-    paths = _contract()["paths"]
+    document = _contract()
+    paths = document["paths"]
     assert isinstance(paths, dict)
     for path, item in paths.items():
         for method in HTTP_METHODS:
             if method in item:
-                operation = item[method]
+                operation = dict(item[method])
+                operation["parameters"] = [
+                    _resolve(document, p) for p in operation.get("parameters", [])
+                ]
                 operations[operation["operationId"]] = (method.upper(), path, operation)
     return operations
 

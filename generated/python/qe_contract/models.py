@@ -3,10 +3,22 @@
 
 from __future__ import annotations
 
+from datetime import date as date_aliased
 from enum import StrEnum
 from typing import Annotated, Literal
+from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+)
+from typing_extensions import TypeAliasType
 
 
 class ErrorCode(StrEnum):
@@ -31,10 +43,10 @@ class ErrorDetail(BaseModel):
         extra="forbid",
     )
     loc: Annotated[
-        list[str | int],
+        list[StrictStr | StrictInt],
         Field(description='Path to the offending field, e.g. `["query", "limit"]`.'),
     ]
-    msg: Annotated[str, Field(description="Why the value was rejected.")]
+    msg: Annotated[StrictStr, Field(description="Why the value was rejected.")]
 
 
 class ErrorBody(BaseModel):
@@ -42,7 +54,7 @@ class ErrorBody(BaseModel):
         extra="forbid",
     )
     code: ErrorCode
-    message: str
+    message: StrictStr
     details: list[ErrorDetail]
 
 
@@ -51,13 +63,14 @@ class Meta(BaseModel):
         extra="forbid",
     )
     request_id: Annotated[
-        str,
+        StrictStr,
         Field(
             description="The request's id; also echoed in the `X-Request-ID` header."
         ),
     ]
     elapsed_ms: Annotated[
-        float, Field(description="Server-side handling time in milliseconds.", ge=0.0)
+        StrictFloat,
+        Field(description="Server-side handling time in milliseconds.", ge=0.0),
     ]
     cached: Annotated[
         StrictBool,
@@ -80,37 +93,15 @@ class HealthStatus(StrEnum):
     degraded = "degraded"
 
 
-class Health(BaseModel):
+class JobCounts(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    status: HealthStatus
-    service_version: Annotated[
-        str,
-        Field(description="Version of the quant_engine package serving the request."),
+    running: Annotated[StrictInt, Field(ge=0)]
+    queued: Annotated[StrictInt, Field(description="Jobs waiting for a slot.", ge=0)]
+    event_subscribers: Annotated[
+        StrictInt, Field(description="Open job event streams.", ge=0)
     ]
-    contract_version: Annotated[
-        str, Field(description="`info.version` of the contract the service implements.")
-    ]
-    uptime_seconds: Annotated[
-        float, Field(description="Seconds since the service started.", ge=0.0)
-    ]
-    auth_enabled: Annotated[
-        StrictBool,
-        Field(
-            description="Whether bearer tokens are required on protected operations."
-        ),
-    ]
-
-
-class HealthEnvelope(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-    )
-    ok: Literal[True]
-    data: Health
-    error: None
-    meta: Meta
 
 
 class LogLevelFilter(StrEnum):
@@ -134,10 +125,10 @@ class LogRecord(BaseModel):
     )
     timestamp: AwareDatetime
     level: LogLevel
-    logger: str
-    message: str
+    logger: StrictStr
+    message: StrictStr
     request_id: Annotated[
-        str | None,
+        StrictStr | None,
         Field(
             description="Id of the request being handled when the record was written, if any."
         ),
@@ -150,7 +141,7 @@ class LogList(BaseModel):
     )
     records: list[LogRecord]
     buffer_size: Annotated[
-        int,
+        StrictInt,
         Field(
             description="Capacity of the in-memory buffer (older records are dropped).",
             ge=1,
@@ -166,3 +157,857 @@ class LogListEnvelope(BaseModel):
     data: LogList
     error: None
     meta: Meta
+
+
+PricingModelName = TypeAliasType(
+    "PricingModelName",
+    Annotated[
+        StrictStr,
+        Field(
+            description="Name of a registered pricing engine (see `listPricingModels`): `black_scholes`,\n`binomial`, `monte_carlo`. Not an enum, so engines can be added without a\ncontract change; an unknown name is `UNKNOWN_MODEL`.\n",
+            pattern="^[a-z][a-z0-9_]{0,63}$",
+        ),
+    ],
+)
+
+
+class OptionType(StrEnum):
+    call = "call"
+    put = "put"
+
+
+class ExerciseStyle(StrEnum):
+    european = "european"
+    american = "american"
+
+
+class GreeksMethod(StrEnum):
+    analytic = "analytic"
+    finite_difference = "finite_difference"
+
+
+class PricingParameters(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    steps: Annotated[
+        StrictInt | None,
+        Field(
+            description="`binomial`: number of time steps of the tree (default 500).",
+            ge=1,
+            le=5000,
+        ),
+    ] = None
+    paths: Annotated[
+        StrictInt | None,
+        Field(
+            description="`monte_carlo`: number of simulated paths, antithetic pairs included (default\n100000; an odd number is rounded up to the next even one).\n",
+            ge=1000,
+            le=2000000,
+        ),
+    ] = None
+    seed: Annotated[
+        StrictInt | None,
+        Field(
+            description="`monte_carlo`: random seed; the same seed gives the same price (default 42).",
+            ge=0,
+            le=4294967295,
+        ),
+    ] = None
+
+
+class OptionPriceRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    spot: Annotated[
+        StrictFloat,
+        Field(description="Price of the underlying.", gt=0.0, le=1000000000.0),
+    ]
+    strike: Annotated[StrictFloat, Field(gt=0.0, le=1000000000.0)]
+    time_to_expiry: Annotated[
+        StrictFloat, Field(description="Years to expiry.", gt=0.0, le=100.0)
+    ]
+    rate: Annotated[
+        StrictFloat,
+        Field(
+            description="Continuously compounded risk-free rate, annualized (0.05 = 5%).",
+            ge=-1.0,
+            le=1.0,
+        ),
+    ]
+    volatility: Annotated[
+        StrictFloat,
+        Field(description="Annualized volatility (0.2 = 20%).", gt=0.0, le=10.0),
+    ]
+    dividend_yield: Annotated[
+        StrictFloat,
+        Field(description="Continuous dividend yield, annualized.", ge=-1.0, le=1.0),
+    ] = 0
+    option_type: OptionType
+    exercise: ExerciseStyle = "european"
+    model: PricingModelName = "black_scholes"
+    parameters: PricingParameters | None = None
+
+
+class Greeks(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    delta: Annotated[StrictFloat, Field(description="dPrice/dSpot.")]
+    gamma: Annotated[
+        StrictFloat, Field(description="d²Price/dSpot², per 1.00 of spot.")
+    ]
+    vega: Annotated[
+        StrictFloat,
+        Field(
+            description="dPrice/dVolatility per 1.00 (i.e. 100 volatility points) of volatility."
+        ),
+    ]
+    theta: Annotated[
+        StrictFloat,
+        Field(
+            description="Change of price per year of calendar time passing (negative for decay)."
+        ),
+    ]
+    theta_per_day: Annotated[
+        StrictFloat,
+        Field(description="`theta` / 365: change of price per calendar day."),
+    ]
+    rho: Annotated[
+        StrictFloat,
+        Field(
+            description="dPrice/dRate per 1.00 (i.e. 100 percentage points) of rate."
+        ),
+    ]
+
+
+class OptionPrice(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    price: StrictFloat
+    greeks: Greeks
+    model: PricingModelName
+    standard_error: Annotated[
+        StrictFloat | None,
+        Field(
+            description="Standard error of a Monte Carlo price; null for deterministic engines.",
+            ge=0.0,
+        ),
+    ]
+    computation_ms: Annotated[
+        StrictFloat,
+        Field(description="Time spent in the pricing engine, milliseconds.", ge=0.0),
+    ]
+
+
+class OptionPriceEnvelope(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    ok: Literal[True]
+    data: OptionPrice
+    error: None
+    meta: Meta
+
+
+class BatchPricingParameters(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    steps: StrictInt | None = None
+    paths: StrictInt | None = None
+    seed: StrictInt | None = None
+
+
+class ItemErrorCode(StrEnum):
+    VALIDATION_ERROR = "VALIDATION_ERROR"
+    UNKNOWN_MODEL = "UNKNOWN_MODEL"
+    CALCULATION_FAILED = "CALCULATION_FAILED"
+
+
+class ItemError(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    code: ItemErrorCode
+    message: StrictStr
+    field: Annotated[
+        StrictStr | None,
+        Field(
+            description="The offending input field, e.g. `volatility` or `parameters.steps`."
+        ),
+    ]
+
+
+class BatchItemFailure(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    index: Annotated[StrictInt, Field(ge=0)]
+    ok: Literal[False]
+    error: ItemError
+
+
+class BatchPriceSuccess(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    index: Annotated[StrictInt, Field(ge=0)]
+    ok: Literal[True]
+    price: StrictFloat
+    greeks: Greeks
+    standard_error: Annotated[StrictFloat | None, Field(ge=0.0)]
+
+
+BatchPriceResult = TypeAliasType("BatchPriceResult", BatchPriceSuccess | BatchItemFailure)
+
+
+class OptionBatchResult(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    results: list[BatchPriceResult]
+    priced: Annotated[StrictInt, Field(ge=0)]
+    failed: Annotated[StrictInt, Field(ge=0)]
+    computation_ms: Annotated[StrictFloat, Field(ge=0.0)]
+
+
+class OptionBatchEnvelope(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    ok: Literal[True]
+    data: OptionBatchResult
+    error: None
+    meta: Meta
+
+
+class ImpliedVolatilityRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    price: Annotated[
+        StrictFloat,
+        Field(description="Observed option price.", gt=0.0, le=1000000000.0),
+    ]
+    spot: Annotated[StrictFloat, Field(gt=0.0, le=1000000000.0)]
+    strike: Annotated[StrictFloat, Field(gt=0.0, le=1000000000.0)]
+    time_to_expiry: Annotated[
+        StrictFloat, Field(description="Years to expiry.", gt=0.0, le=100.0)
+    ]
+    rate: Annotated[StrictFloat, Field(ge=-1.0, le=1.0)]
+    dividend_yield: Annotated[StrictFloat, Field(ge=-1.0, le=1.0)] = 0
+    option_type: OptionType
+    exercise: ExerciseStyle = "european"
+    model: PricingModelName = "black_scholes"
+    parameters: PricingParameters | None = None
+
+
+class ImpliedVolatility(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    implied_volatility: Annotated[
+        StrictFloat,
+        Field(description="Annualized volatility that reproduces the price.", gt=0.0),
+    ]
+    model: PricingModelName
+    computation_ms: Annotated[StrictFloat, Field(ge=0.0)]
+
+
+class ImpliedVolatilityEnvelope(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    ok: Literal[True]
+    data: ImpliedVolatility
+    error: None
+    meta: Meta
+
+
+class BatchImpliedVolatilityItem(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    price: StrictFloat
+    spot: StrictFloat
+    strike: StrictFloat
+    time_to_expiry: StrictFloat
+    rate: StrictFloat
+    dividend_yield: StrictFloat = 0
+    option_type: OptionType
+    exercise: ExerciseStyle = "european"
+    model: StrictStr = "black_scholes"
+    parameters: BatchPricingParameters | None = None
+
+
+class ImpliedVolatilityBatchRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    items: Annotated[
+        list[BatchImpliedVolatilityItem],
+        Field(
+            description="At most 100,000 items (more answer 413 `PAYLOAD_TOO_LARGE`)."
+        ),
+    ]
+
+
+class BatchImpliedVolatilitySuccess(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    index: Annotated[StrictInt, Field(ge=0)]
+    ok: Literal[True]
+    implied_volatility: Annotated[StrictFloat, Field(gt=0.0)]
+
+
+BatchImpliedVolatilityResult = TypeAliasType("BatchImpliedVolatilityResult", BatchImpliedVolatilitySuccess | BatchItemFailure)
+
+
+class ImpliedVolatilityBatchResult(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    results: list[BatchImpliedVolatilityResult]
+    solved: Annotated[StrictInt, Field(ge=0)]
+    failed: Annotated[StrictInt, Field(ge=0)]
+    computation_ms: Annotated[StrictFloat, Field(ge=0.0)]
+
+
+class ImpliedVolatilityBatchEnvelope(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    ok: Literal[True]
+    data: ImpliedVolatilityBatchResult
+    error: None
+    meta: Meta
+
+
+class ParameterKind(StrEnum):
+    integer = "integer"
+    number = "number"
+
+
+class PricingParameterInfo(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    name: StrictStr
+    kind: ParameterKind
+    minimum: StrictFloat
+    maximum: StrictFloat
+    default: StrictFloat
+    description: StrictStr
+
+
+class PricingModelInfo(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    name: PricingModelName
+    description: StrictStr
+    exercise_styles: list[ExerciseStyle]
+    greeks_method: GreeksMethod
+    parameters: list[PricingParameterInfo]
+
+
+class PricingModelList(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    models: list[PricingModelInfo]
+
+
+class PricingModelListEnvelope(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    ok: Literal[True]
+    data: PricingModelList
+    error: None
+    meta: Meta
+
+
+Ticker = TypeAliasType(
+    "Ticker",
+    Annotated[
+        StrictStr,
+        Field(
+            description="Upper-case ticker symbol.", pattern="^[A-Z][A-Z0-9.\\-]{0,14}$"
+        ),
+    ],
+)
+
+
+class DataModeName(StrEnum):
+    sample = "sample"
+    directory = "directory"
+
+
+class QualityStatus(StrEnum):
+    ok = "ok"
+    warnings = "warnings"
+    failed = "failed"
+
+
+class DataMode(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    mode: DataModeName
+    source: Annotated[
+        StrictStr, Field(description="The folder imported from, or `sample`.")
+    ]
+    synthetic: Annotated[
+        StrictBool,
+        Field(
+            description="True for the sample universe (its stocks are synthetic; its benchmarks are real index history)."
+        ),
+    ]
+    tickers: Annotated[StrictInt, Field(ge=0)]
+    first_date: date_aliased | None
+    last_date: date_aliased | None
+    universe_fingerprint: Annotated[
+        StrictStr, Field(description="sha256 over the per-ticker content fingerprints.")
+    ]
+    refreshed_at: Annotated[
+        AwareDatetime,
+        Field(description="When the current data was committed to the store."),
+    ]
+
+
+class DataModeEnvelope(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    ok: Literal[True]
+    data: DataMode
+    error: None
+    meta: Meta
+
+
+class TickerKind(StrEnum):
+    stock = "stock"
+    benchmark = "benchmark"
+
+
+class UniverseEntry(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    ticker: Ticker
+    kind: TickerKind
+    sector: StrictStr | None
+    first_date: date_aliased
+    last_date: date_aliased
+    rows: Annotated[StrictInt, Field(ge=0)]
+    quality_status: QualityStatus
+
+
+class UniversePage(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    items: list[UniverseEntry]
+    next_cursor: Annotated[
+        StrictStr | None,
+        Field(description="Pass as `cursor` for the next page; null on the last page."),
+    ]
+    total: Annotated[
+        StrictInt,
+        Field(
+            description="Number of tickers matching the filter, all pages together.",
+            ge=0,
+        ),
+    ]
+
+
+class UniversePageEnvelope(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    ok: Literal[True]
+    data: UniversePage
+    error: None
+    meta: Meta
+
+
+class QuarantineCounts(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    unparseable_date: Annotated[StrictInt, Field(ge=0)]
+    missing_value: Annotated[StrictInt, Field(ge=0)]
+    non_positive_price: Annotated[StrictInt, Field(ge=0)]
+    negative_volume: Annotated[StrictInt, Field(ge=0)]
+    inconsistent_ohlc: Annotated[StrictInt, Field(ge=0)]
+    duplicate_date: Annotated[StrictInt, Field(ge=0)]
+
+
+class DataGap(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    start: Annotated[
+        date_aliased, Field(description="Last stored date before the hole.")
+    ]
+    end: Annotated[date_aliased, Field(description="First stored date after the hole.")]
+    business_days: Annotated[
+        StrictInt, Field(description="Weekdays strictly between start and end.", ge=0)
+    ]
+
+
+class TickerQuality(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    ticker: Annotated[
+        StrictStr | None,
+        Field(description="Null when a failed file's ticker could not be determined."),
+    ]
+    source_file: StrictStr
+    status: QualityStatus
+    rows_read: Annotated[StrictInt, Field(ge=0)]
+    rows_stored: Annotated[StrictInt, Field(ge=0)]
+    rows_quarantined: Annotated[StrictInt, Field(ge=0)]
+    quarantined: QuarantineCounts
+    gaps: list[DataGap]
+    first_date: date_aliased | None
+    last_date: date_aliased | None
+    message: Annotated[
+        StrictStr | None, Field(description="Why a failed source failed.")
+    ]
+
+
+class TickerDetail(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    ticker: Ticker
+    kind: TickerKind
+    sector: StrictStr | None
+    rows: Annotated[StrictInt, Field(ge=0)]
+    first_date: date_aliased
+    last_date: date_aliased
+    source_file: StrictStr
+    fingerprint: Annotated[
+        StrictStr, Field(description="sha256 of the ticker's normalized bars.")
+    ]
+    quality: TickerQuality
+
+
+class TickerDetailEnvelope(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    ok: Literal[True]
+    data: TickerDetail
+    error: None
+    meta: Meta
+
+
+class Bar(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    date: date_aliased
+    open: StrictFloat
+    high: StrictFloat
+    low: StrictFloat
+    close: StrictFloat
+    adj_close: Annotated[
+        StrictFloat,
+        Field(
+            description="Close adjusted for splits and dividends (equal to close when the source has none)."
+        ),
+    ]
+    volume: Annotated[StrictFloat, Field(description="Shares traded.", ge=0.0)]
+
+
+class BarSeries(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    ticker: Ticker
+    bars: list[Bar]
+    count: Annotated[StrictInt, Field(ge=0)]
+
+
+class BarsEnvelope(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    ok: Literal[True]
+    data: BarSeries
+    error: None
+    meta: Meta
+
+
+class QualitySummary(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    sources: Annotated[StrictInt, Field(ge=0)]
+    ok: Annotated[StrictInt, Field(ge=0)]
+    warnings: Annotated[StrictInt, Field(ge=0)]
+    failed: Annotated[StrictInt, Field(ge=0)]
+    rows_read: Annotated[StrictInt, Field(ge=0)]
+    rows_stored: Annotated[StrictInt, Field(ge=0)]
+    rows_quarantined: Annotated[StrictInt, Field(ge=0)]
+    quarantined: QuarantineCounts
+
+
+class QualityReport(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    summary: QualitySummary
+    entries: list[TickerQuality]
+
+
+class QualityReportEnvelope(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    ok: Literal[True]
+    data: QualityReport
+    error: None
+    meta: Meta
+
+
+class JobStatus(StrEnum):
+    queued = "queued"
+    running = "running"
+    succeeded = "succeeded"
+    failed = "failed"
+    cancelled = "cancelled"
+
+
+class JobType(StrEnum):
+    data_refresh = "data_refresh"
+
+
+class JobErrorCode(StrEnum):
+    INTERRUPTED = "INTERRUPTED"
+    ITEMS_FAILED = "ITEMS_FAILED"
+    DATA_SOURCE_UNAVAILABLE = "DATA_SOURCE_UNAVAILABLE"
+    ARTIFACT_CORRUPT = "ARTIFACT_CORRUPT"
+    INTERNAL = "INTERNAL"
+
+
+class JobError(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    code: JobErrorCode
+    message: StrictStr
+
+
+class DataRefreshRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    force: Annotated[
+        StrictBool, Field(description="Re-import files even when they are unchanged.")
+    ] = False
+
+
+class DataRefreshParams(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    force: StrictBool
+
+
+class FailedSource(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    source_file: StrictStr
+    ticker: StrictStr | None
+    reason: StrictStr
+
+
+class DataRefreshResult(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    mode: DataModeName
+    source: StrictStr
+    tickers_imported: Annotated[StrictInt, Field(ge=0)]
+    tickers_unchanged: Annotated[StrictInt, Field(ge=0)]
+    tickers_failed: Annotated[StrictInt, Field(ge=0)]
+    failed: list[FailedSource]
+    universe_fingerprint: StrictStr
+    elapsed_seconds: Annotated[StrictFloat, Field(ge=0.0)]
+
+
+class JobRecord(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    job_id: UUID
+    job_type: JobType
+    status: JobStatus
+    progress: Annotated[StrictFloat, Field(ge=0.0, le=1.0)]
+    progress_message: StrictStr | None
+    cancel_requested: StrictBool
+    params: Annotated[
+        DataRefreshParams, Field(description="The job's parameters (by `job_type`).")
+    ]
+    owner: Annotated[
+        StrictStr | None,
+        Field(
+            description="Subject of the token that submitted the job (null with auth off)."
+        ),
+    ]
+    created_at: AwareDatetime
+    started_at: AwareDatetime | None
+    finished_at: AwareDatetime | None
+    error: JobError | None
+    result: Annotated[
+        DataRefreshResult | None,
+        Field(description="The job's result (by `job_type`); null until it succeeds."),
+    ]
+
+
+class JobEnvelope(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    ok: Literal[True]
+    data: JobRecord
+    error: None
+    meta: Meta
+
+
+class JobPage(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    items: list[JobRecord]
+    next_cursor: Annotated[
+        StrictStr | None,
+        Field(
+            description="Pass as `cursor` for the next (older) page; null on the last page."
+        ),
+    ]
+
+
+class JobPageEnvelope(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    ok: Literal[True]
+    data: JobPage
+    error: None
+    meta: Meta
+
+
+class JobEventName(StrEnum):
+    status = "status"
+    started = "started"
+    progress = "progress"
+    completed = "completed"
+    failed = "failed"
+    cancelled = "cancelled"
+    done = "done"
+
+
+class JobEventMessage(BaseModel):
+    event: JobEventName
+    data: Annotated[
+        StrictStr,
+        Field(
+            json_schema_extra={
+                "contentMediaType": "application/json",
+                "contentSchema": {"$ref": "#/components/schemas/JobEvent"},
+            }
+        ),
+    ]
+
+
+class JobEvent(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    event: JobEventName
+    job_id: UUID
+    status: JobStatus
+    progress: Annotated[StrictFloat, Field(ge=0.0, le=1.0)]
+    progress_message: StrictStr | None
+    cancel_requested: StrictBool
+    timestamp: AwareDatetime
+    error: JobError | None
+
+
+class Health(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    status: HealthStatus
+    service_version: Annotated[
+        StrictStr,
+        Field(description="Version of the quant_engine package serving the request."),
+    ]
+    contract_version: Annotated[
+        StrictStr,
+        Field(description="`info.version` of the contract the service implements."),
+    ]
+    uptime_seconds: Annotated[
+        StrictFloat, Field(description="Seconds since the service started.", ge=0.0)
+    ]
+    auth_enabled: Annotated[
+        StrictBool,
+        Field(
+            description="Whether bearer tokens are required on protected operations."
+        ),
+    ]
+    jobs: JobCounts
+
+
+class HealthEnvelope(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    ok: Literal[True]
+    data: Health
+    error: None
+    meta: Meta
+
+
+class BatchOption(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    spot: StrictFloat
+    strike: StrictFloat
+    time_to_expiry: StrictFloat
+    rate: StrictFloat
+    volatility: StrictFloat
+    dividend_yield: StrictFloat = 0
+    option_type: OptionType
+    exercise: ExerciseStyle = "european"
+    model: Annotated[
+        StrictStr,
+        Field(
+            description="Engine name; an unknown one is an `UNKNOWN_MODEL` error of this item."
+        ),
+    ] = "black_scholes"
+    parameters: BatchPricingParameters | None = None
+
+
+class OptionBatchRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    options: Annotated[
+        list[BatchOption],
+        Field(
+            description="At most 100,000 options (more answer 413 `PAYLOAD_TOO_LARGE`)."
+        ),
+    ]

@@ -9,6 +9,7 @@ from qe_contract.models import (
     Health,
     HealthEnvelope,
     HealthStatus,
+    JobCounts,
     LogLevel,
     LogLevelFilter,
     LogList,
@@ -32,6 +33,11 @@ async def get_health(request: Request, state: StateDep) -> Response:
         contract_version=state.contract.version,
         uptime_seconds=round(state.uptime_seconds, 3),
         auth_enabled=state.settings.auth_enabled,
+        jobs=JobCounts(
+            running=state.runner.running_count,
+            queued=state.runner.waiting_count,
+            event_subscribers=state.runner.subscriber_count(),
+        ),
     )
     return envelope_response(request, HealthEnvelope, health)
 

@@ -1,0 +1,261 @@
+"""Readers for per-ticker CSV and Parquet files.
+
+Accepted layouts (column names case-insensitive, any order):
+
+- ``date,open,high,low,close,volume`` with an optional ``Name`` column (the ticker);
+- Yahoo's ``Date,Open,High,Low,Close,Adj Close,Volume``.
+
+The ticker is the ``Name`` column's value when present and the same on every row, else the
+file name's stem upper-cased (``aapl.csv`` → ``AAPL``); a stem that is not a valid ticker
+but has one before an underscore (``AAL_data.csv`` → ``AAL``) uses that part.
+
+A file that cannot be read (empty, binary, unknown layout, malformed CSV, no ticker)
+becomes a :class:`ReadFailure` with a reason; a single bad cell never fails a file, it
+only makes its row quarantined later (see :mod:`quant_engine.data.quality`).
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from quant_engine.data.models import TICKER_PATTERN
+from quant_engine.data.quality import VALUE_COLUMNS, BoolArray, FloatArray, Int32Array, RawBars
+
+CSV_SUFFIXES = frozenset({".csv"})
+PARQUET_SUFFIXES = frozenset({".parquet", ".pq"})
+SOURCE_SUFFIXES = CSV_SUFFIXES | PARQUET_SUFFIXES
+
+MAX_SOURCE_BYTES = 256 * 1024 * 1024
+"""Largest source file read (bytes); daily bars of one ticker are far smaller."""
+
+_BINARY_PROBE_BYTES = 8192
+_REQUIRED = frozenset({"date", "open", "high", "low", "close", "volume"})
+_OPTIONAL = frozenset({"adj_close", "name"})
+_ALIASES = {"adj close": "adj_close", "adj_close": "adj_close", "adjclose": "adj_close"}
+EXPECTED_LAYOUTS = (
+    "date,open,high,low,close,volume[,Name] or Date,Open,High,Low,Close,Adj Close,Volume "
+    "(names case-insensitive)"
+)
+_ISO_DATE = r"^\d{4}-\d{2}-\d{2}(?:[T ].*)?$"
+_NUMBER = r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$"
+
+
+@dataclass(frozen=True)
+class SourceRows:
+    """A readable source: its ticker, its rows, and a note on how the ticker was chosen."""
+
+    ticker: str
+    raw: RawBars
+    note: str | None
+
+
+@dataclass(frozen=True)
+class ReadFailure:
+    """A source that cannot be imported, with the reason and the ticker if one was found."""
+
+    reason: str
+    ticker: str | None = None
+
+
+class _SourceError(Exception):
+    """Internal: the file cannot be imported, for the reason given."""
+
+
+def read_source(path: Path, payload: bytes) -> SourceRows | ReadFailure:
+    """Parse ``payload`` (the bytes of ``path``) into rows, or say why it cannot be.
+
+    The file kind is chosen by suffix (.csv, .parquet/.pq).
+    """
+    try:
+        if path.suffix.lower() in PARQUET_SUFFIXES:
+            table = _parquet_table(payload)
+        else:
+            table = _csv_table(payload)
+        return _to_source_rows(path, table)
+    except _SourceError as error:
+        return ReadFailure(reason=str(error), ticker=_ticker_from_stem(path.stem))
+
+
+def _csv_table(payload: bytes) -> pa.Table:
+    """Read a CSV with typed columns; fall back to text columns when a cell does not parse."""
+    if not payload.strip():
+        raise _SourceError("empty file")
+    if b"\x00" in payload[:_BINARY_PROBE_BYTES]:
+        raise _SourceError("binary content, not a CSV text file")
+    header = _csv_header(payload)
+    columns = _layout_columns(header)
+    typed = {
+        original: pa.date32() if name == "date" else pa.string() if name == "name" else pa.float64()
+        for original, name in zip(header, columns, strict=True)
+    }
+    try:
+        table = _read_csv(payload, typed)
+    except _CellConversionError:
+        # some cell is not a number or an ISO date: read text, coerce cell by cell later
+        try:
+            table = _read_csv(payload, dict.fromkeys(header, pa.string()))
+        except _CellConversionError as error:
+            raise _SourceError(f"unreadable CSV: {error}") from error
+    return table.rename_columns(columns)
+
+
+class _CellConversionError(Exception):
+    """Internal: a CSV cell does not convert to its column's type."""
+
+
+def _read_csv(payload: bytes, column_types: dict[str, pa.DataType]) -> pa.Table:
+    """Parse CSV bytes with the given column types.
+
+    pyarrow's own threads stay on: even for small files they cost less CPU than its
+    single-threaded path, and they share one pool with the importer's workers.
+    """
+    try:
+        return pacsv.read_csv(
+            pa.BufferReader(payload),
+            convert_options=pacsv.ConvertOptions(
+                column_types=column_types,
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=True,
+            ),
+        )
+    except pa.ArrowException as error:
+        if "conversion error" in str(error).lower():
+            raise _CellConversionError(str(error)) from error
+        raise _SourceError(f"malformed CSV: {error}") from error
+
+
+def _csv_header(payload: bytes) -> list[str]:
+    """Column names from the first line of a CSV."""
+    first_line = payload.split(b"\n", 1)[0]
+    try:
+        text = first_line.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise _SourceError("header is not UTF-8 text") from error
+    rows = list(csv.reader([text.rstrip("\r")]))
+    return rows[0] if rows else []
+
+
+def _layout_columns(header: list[str]) -> list[str]:
+    """Canonical column names for ``header``, or a failure listing the expected layouts."""
+    canonical = [_ALIASES.get(name.strip().lower(), name.strip().lower()) for name in header]
+    names = set(canonical)
+    unknown_layout = (
+        len(names) != len(canonical) or not names >= _REQUIRED or names - _REQUIRED - _OPTIONAL
+    )
+    if unknown_layout:
+        shown = ",".join(header)[:200]
+        raise _SourceError(f"unknown layout: columns [{shown}]; expected {EXPECTED_LAYOUTS}")
+    return canonical
+
+
+def _parquet_table(payload: bytes) -> pa.Table:
+    """Read a Parquet file; index columns written by pandas are ignored."""
+    if not payload:
+        raise _SourceError("empty file")
+    try:
+        table = pq.read_table(pa.BufferReader(payload))
+    except (pa.ArrowException, OSError) as error:
+        raise _SourceError(f"not a readable Parquet file: {error}") from error
+    kept = [name for name in table.column_names if not name.startswith("__index_level_")]
+    table = table.select(kept)
+    return table.rename_columns(_layout_columns(kept))
+
+
+def _to_source_rows(path: Path, table: pa.Table) -> SourceRows | ReadFailure:
+    """Typed rows and the ticker of a table with canonical column names."""
+    ticker, note = _resolve_ticker(path, table)
+    if ticker is None:
+        return ReadFailure(reason=note or "cannot determine the ticker")
+    values: dict[str, FloatArray] = {}
+    originals: dict[str, pa.Array] = {"date": _combined(table.column("date"))}
+    for name in VALUE_COLUMNS:
+        if name in table.column_names:
+            original = _combined(table.column(name))
+            originals[name] = original
+            values[name] = _to_float(original)
+    days, valid = _to_days(originals["date"])
+    raw = RawBars(days=days, date_valid=valid, values=values, originals=originals)
+    return SourceRows(ticker=ticker, raw=raw, note=note)
+
+
+def _combined(column: pa.ChunkedArray) -> pa.Array:
+    return column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
+
+
+def _resolve_ticker(path: Path, table: pa.Table) -> tuple[str | None, str | None]:
+    """(ticker, note): from a consistent ``Name`` column, else from the file name."""
+    note = None
+    if "name" in table.column_names:
+        column = table.column("name")
+        if not pa.types.is_string(column.type):
+            column = column.cast(pa.string())
+        bounds = pc.min_max(column)  # one value on every row <=> min == max, no null
+        low, high = bounds["min"].as_py(), bounds["max"].as_py()
+        candidate = str(low).strip().upper()
+        if low == high and not column.null_count and TICKER_PATTERN.fullmatch(candidate):
+            return candidate, None
+        note = "Name column is empty, inconsistent or not a ticker; ticker from file name"
+    ticker = _ticker_from_stem(path.stem)
+    if ticker is None:
+        return None, f"cannot determine the ticker: no usable Name column, file name {path.name!r}"
+    return ticker, note
+
+
+def _ticker_from_stem(stem: str) -> str | None:
+    """``aapl`` → ``AAPL``; ``AAL_data`` → ``AAL``; None when neither is a valid ticker."""
+    for candidate in (stem.upper(), stem.split("_", 1)[0].upper()):
+        if TICKER_PATTERN.fullmatch(candidate):
+            return candidate
+    return None
+
+
+def _to_float(column: pa.Array) -> FloatArray:
+    """float64 values, NaN where the cell is empty or not a number."""
+    if not (
+        pa.types.is_integer(column.type)
+        or pa.types.is_floating(column.type)
+        or pa.types.is_decimal(column.type)
+    ):
+        text = pc.utf8_trim_whitespace(column.cast(pa.string()))
+        looks_numeric = pc.match_substring_regex(text, _NUMBER)
+        column = pc.if_else(looks_numeric, text, pa.scalar(None, pa.string()))
+    numeric = column if pa.types.is_float64(column.type) else column.cast(pa.float64())
+    if numeric.null_count:
+        numeric = numeric.fill_null(math.nan)
+    return np.asarray(numeric.to_numpy(zero_copy_only=False), dtype=np.float64)
+
+
+def _to_days(column: pa.Array) -> tuple[Int32Array, BoolArray]:
+    """(days since 1970-01-01 as int32, valid mask) of a date column of any type."""
+    if pa.types.is_timestamp(column.type):
+        column = pc.cast(column, pa.date32(), safe=False)
+    elif not pa.types.is_date32(column.type):
+        column = _parse_iso_dates(column)
+    days = column.cast(pa.int32())
+    if not days.null_count:
+        return np.asarray(days.to_numpy(), dtype=np.int32), np.ones(len(days), dtype=np.bool_)
+    valid = np.asarray(days.is_valid().to_numpy(zero_copy_only=False), dtype=np.bool_)
+    filled = days.fill_null(0).to_numpy(zero_copy_only=False)
+    return np.asarray(filled, dtype=np.int32), valid
+
+
+def _parse_iso_dates(column: pa.Array) -> pa.Array:
+    """date32 of ``YYYY-MM-DD[(T| )time]`` text; null where not a real calendar date."""
+    if pa.types.is_date64(column.type):
+        return column.cast(pa.date32())
+    text = pc.utf8_trim_whitespace(column.cast(pa.string()))
+    day_text = pc.utf8_slice_codeunits(text, 0, 10)
+    parsed = pc.strptime(day_text, format="%Y-%m-%d", unit="s", error_is_null=True)
+    # strptime rolls 2013-02-30 over to March: keep only dates that print back unchanged
+    round_trip = pc.equal(pc.strftime(parsed, format="%Y-%m-%d"), day_text)
+    well_formed = pc.and_(pc.match_substring_regex(text, _ISO_DATE), round_trip)
+    return pc.if_else(well_formed, parsed, pa.scalar(None, parsed.type)).cast(pa.date32())

@@ -1,0 +1,221 @@
+"""SQLite (WAL) persistence of jobs. Blocking: call from worker threads, not the event loop."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+import threading
+import uuid
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from quant_engine.core.errors import ArtifactCorruptError
+from quant_engine.jobs.models import JobFailure, JobRecord, JobStatus
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    job_id TEXT NOT NULL UNIQUE,
+    job_type TEXT NOT NULL,
+    status TEXT NOT NULL,
+    progress REAL NOT NULL DEFAULT 0,
+    progress_message TEXT,
+    cancel_requested INTEGER NOT NULL DEFAULT 0,
+    params TEXT NOT NULL,
+    owner TEXT,
+    created_at TEXT NOT NULL,
+    started_at TEXT,
+    finished_at TEXT,
+    error_code TEXT,
+    error_message TEXT,
+    result TEXT
+);
+CREATE INDEX IF NOT EXISTS jobs_status ON jobs (status, seq);
+CREATE INDEX IF NOT EXISTS jobs_type ON jobs (job_type, seq);
+"""
+_COLUMNS = (
+    "seq, job_id, job_type, status, progress, progress_message, cancel_requested, params, "
+    "owner, created_at, started_at, finished_at, error_code, error_message, result"
+)
+INTERRUPTED_MESSAGE = "The server stopped while this job was running"
+
+
+def utc_now() -> dt.datetime:
+    """The current UTC time (aware)."""
+    return dt.datetime.now(dt.UTC)
+
+
+def _time(value: str | None) -> dt.datetime | None:
+    return dt.datetime.fromisoformat(value) if value is not None else None
+
+
+def _json(value: str | None) -> Any:
+    return json.loads(value) if value is not None else None
+
+
+class JobStore:
+    """Jobs in ``<state_dir>/jobs.sqlite3``; one connection guarded by a lock."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._lock = threading.Lock()
+        try:
+            self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute("PRAGMA busy_timeout=5000")
+            self._db.executescript(_SCHEMA)
+        except sqlite3.DatabaseError as error:
+            raise ArtifactCorruptError(
+                f"job database {path.name} is unreadable: {error}"
+            ) from error
+
+    def close(self) -> None:
+        """Close the connection (checkpointing the WAL)."""
+        with self._lock:
+            self._db.close()
+
+    def _row_to_record(self, row: tuple[Any, ...]) -> JobRecord:
+        (seq, job_id, job_type, status, progress, message, cancel_requested, params, owner,
+         created, started, finished, error_code, error_message, result) = row  # fmt: skip
+        created_at = _time(created)
+        assert created_at is not None
+        return JobRecord(
+            seq=int(seq),
+            job_id=job_id,
+            job_type=job_type,
+            status=status,
+            progress=float(progress),
+            progress_message=message,
+            cancel_requested=bool(cancel_requested),
+            params=_json(params) or {},
+            owner=owner,
+            created_at=created_at,
+            started_at=_time(started),
+            finished_at=_time(finished),
+            error=JobFailure(error_code, error_message or "") if error_code else None,
+            result=_json(result),
+        )
+
+    def _fetch_one(self, sql: str, args: tuple[Any, ...]) -> JobRecord | None:
+        with self._lock:
+            row = self._db.execute(sql, args).fetchone()
+        return self._row_to_record(row) if row is not None else None
+
+    def create(self, job_type: str, params: Mapping[str, Any], owner: str | None) -> JobRecord:
+        """Insert a new queued job and return it."""
+        job_id = str(uuid.uuid4())
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO jobs (job_id, job_type, status, params, owner, created_at) "
+                "VALUES (?, ?, 'queued', ?, ?, ?)",
+                (job_id, job_type, json.dumps(dict(params)), owner, utc_now().isoformat()),
+            )
+        record = self.get(job_id)
+        assert record is not None
+        return record
+
+    def get(self, job_id: str) -> JobRecord | None:
+        """The job, or None when there is no such id."""
+        return self._fetch_one(f"SELECT {_COLUMNS} FROM jobs WHERE job_id = ?", (job_id,))
+
+    def page(
+        self,
+        *,
+        status: str | None = None,
+        job_type: str | None = None,
+        limit: int = 50,
+        before_seq: int | None = None,
+    ) -> list[JobRecord]:
+        """Newest first; ``before_seq`` continues after the last row of a previous page."""
+        clauses: list[str] = []
+        args: list[Any] = []
+        for column, value in (("status", status), ("job_type", job_type)):
+            if value is not None:
+                clauses.append(f"{column} = ?")
+                args.append(value)
+        if before_seq is not None:
+            clauses.append("seq < ?")
+            args.append(before_seq)
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        sql = f"SELECT {_COLUMNS} FROM jobs {where} ORDER BY seq DESC LIMIT ?"
+        with self._lock:
+            rows = self._db.execute(sql, (*args, limit)).fetchall()
+        return [self._row_to_record(row) for row in rows]
+
+    def queued_in_order(self) -> list[JobRecord]:
+        """Every queued job, oldest first."""
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT {_COLUMNS} FROM jobs WHERE status = 'queued' ORDER BY seq"
+            ).fetchall()
+        return [self._row_to_record(row) for row in rows]
+
+    def mark_interrupted(self) -> int:
+        """Jobs left ``running`` by a previous process become failed/INTERRUPTED."""
+        with self._lock:
+            cursor = self._db.execute(
+                "UPDATE jobs SET status = 'failed', finished_at = ?, error_code = 'INTERRUPTED', "
+                "error_message = ? WHERE status = 'running'",
+                (utc_now().isoformat(), INTERRUPTED_MESSAGE),
+            )
+        return cursor.rowcount
+
+    def mark_running(self, job_id: str) -> JobRecord:
+        """queued → running (records ``started_at``)."""
+        return self._update(
+            job_id,
+            "status = 'running', started_at = ?, progress_message = 'started'",
+            (utc_now().isoformat(),),
+        )
+
+    def set_progress(self, job_id: str, progress: float, message: str) -> JobRecord:
+        """Record progress (0..1) and its message."""
+        return self._update(
+            job_id, "progress = ?, progress_message = ?", (min(max(progress, 0.0), 1.0), message)
+        )
+
+    def request_cancel(self, job_id: str) -> JobRecord:
+        """Flag a running job for cooperative cancellation."""
+        return self._update(job_id, "cancel_requested = 1", ())
+
+    def finish(
+        self,
+        job_id: str,
+        status: JobStatus,
+        *,
+        error: JobFailure | None = None,
+        result: Mapping[str, Any] | None = None,
+    ) -> JobRecord:
+        """Move a job to a terminal status with its error or result."""
+        progress_clause = ", progress = 1" if status == "succeeded" else ""
+        return self._update(
+            job_id,
+            "status = ?, finished_at = ?, error_code = ?, error_message = ?, result = ?, "
+            "progress_message = ?" + progress_clause,
+            (
+                status,
+                utc_now().isoformat(),
+                error.code if error else None,
+                error.message if error else None,
+                json.dumps(dict(result)) if result is not None else None,
+                status,
+            ),
+        )
+
+    def _update(self, job_id: str, assignments: str, args: tuple[Any, ...]) -> JobRecord:
+        with self._lock:
+            self._db.execute(f"UPDATE jobs SET {assignments} WHERE job_id = ?", (*args, job_id))
+        record = self.get(job_id)
+        if record is None:
+            raise KeyError(job_id)
+        return record
+
+    def integrity_check(self) -> str:
+        """``PRAGMA integrity_check`` (``ok`` when the database is sound)."""
+        with self._lock:
+            row = self._db.execute("PRAGMA integrity_check").fetchone()
+        return str(row[0])
