@@ -47,6 +47,16 @@ def _token(args: argparse.Namespace) -> int:
     return 0
 
 
+def _data_import(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from quant_engine.data import run_import_cli
+
+    settings = _settings_or_exit()
+    source: Path | None = Path(args.directory) if args.directory else settings.data_dir
+    return run_import_cli(source, settings.store_dir, args.force)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The CLI's argument parser."""
     parser = argparse.ArgumentParser(prog="python -m quant_engine")
@@ -62,6 +72,17 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--scope", default="read", help='space-separated, e.g. "read compute"')
     token.add_argument("--ttl", type=int, default=3600, help="lifetime in seconds")
     token.set_defaults(handler=_token)
+
+    data = commands.add_parser("data", help="market data commands")
+    data_commands = data.add_subparsers(dest="data_command", required=True)
+    data_import = data_commands.add_parser(
+        "import", help="import a folder of per-ticker CSV/Parquet files into QE_HOME/store"
+    )
+    data_import.add_argument(
+        "directory", nargs="?", default=None, help="folder (default QE_DATA_DIR; none: sample)"
+    )
+    data_import.add_argument("--force", action="store_true", help="re-import unchanged files")
+    data_import.set_defaults(handler=_data_import)
     return parser
 
 

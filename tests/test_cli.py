@@ -54,3 +54,22 @@ def test_invalid_configuration_is_reported(tmp_path: Path) -> None:
     result = _run(["serve"], {"QE_JWT_SECRET": "changeme", "QE_ENV": "prod"}, tmp_path)
     assert result.returncode != 0
     assert "placeholder" in result.stderr
+
+
+def test_data_import_command_imports_and_summarises(tmp_path: Path) -> None:
+    folder = tmp_path / "files"
+    folder.mkdir()
+    (folder / "ACME.csv").write_text(
+        "date,open,high,low,close,volume\n"
+        "2020-01-02,10,11,9,10.5,1000\n"
+        "2020-01-03,10.5,11,10,,1200\n"
+        "2020-01-06,10.4,10.8,10.1,10.6,900\n"
+    )
+    (folder / "JUNK.csv").write_bytes(b"\x00\x01\x02 not a csv \xff")
+    result = _run(["data", "import", str(folder)], {}, tmp_path / "home")
+    assert result.returncode == 0, result.stderr
+    assert "missing_value" in result.stdout
+    lines = {line.split()[0]: line.split()[-1] for line in result.stdout.splitlines() if line}
+    assert lines["missing_value"] == "1"
+    assert "JUNK.csv" in result.stdout
+    assert (tmp_path / "home" / "store" / "manifest.json").is_file()

@@ -23,6 +23,7 @@ from quant_engine.api.errors import install_error_handlers
 from quant_engine.api.middleware import RequestContextMiddleware
 from quant_engine.api.routers import data, jobs, pricing, system
 from quant_engine.api.state import AppState
+from quant_engine.api.ui import DEFAULT_UI_DIR, install_ui
 from quant_engine.core import logbuffer
 from quant_engine.core.errors import ArtifactCorruptError
 from quant_engine.core.settings import Settings
@@ -160,6 +161,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     _add_api_routes(app)
     _add_contract_routes(app, contract)
+    install_ui(app, settings.ui_dir or DEFAULT_UI_DIR)  # last: its catch-all route
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     data_dir: Path | None = Field(
         default=None, description="Folder of per-ticker CSV/Parquet files; None: the sample."
     )
+    ui_dir: Path | None = Field(
+        default=None, description="Built web UI to serve at /; None: frontend/dist."
+    )
     auto_import: bool = Field(
         default=True, description="Import data at startup when the store is empty or stale."
     )

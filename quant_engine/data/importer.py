@@ -262,6 +262,7 @@ class _Job:
 
 
 Action = Literal["keep", "carry", "process"]
+_DONE: dict[Action, str] = {"keep": "unchanged", "carry": "unchanged, moved", "process": "read"}
 
 
 @dataclass(frozen=True)
@@ -440,7 +441,7 @@ def _run(
             _flush(job, writer, batch)
             batch = _Batch()
         if job.progress is not None:
-            job.progress((index + 1) / total, f"{step.source.name}: {step.action}")
+            job.progress((index + 1) / total, f"{step.source.name}: {_DONE[step.action]}")
     _flush(job, writer, batch)
     return entries
 

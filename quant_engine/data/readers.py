@@ -87,7 +87,7 @@ def read_source(path: Path, payload: bytes) -> SourceRows | ReadFailure:
 
 def _csv_table(payload: bytes) -> pa.Table:
     """Read a CSV with typed columns; fall back to text columns when a cell does not parse."""
-    if not payload.strip():
+    if not payload or payload.isspace():
         raise _SourceError("empty file")
     if b"\x00" in payload[:_BINARY_PROBE_BYTES]:
         raise _SourceError("binary content, not a CSV text file")
@@ -135,7 +135,8 @@ def _read_csv(payload: bytes, column_types: dict[str, pa.DataType]) -> pa.Table:
 
 def _csv_header(payload: bytes) -> list[str]:
     """Column names from the first line of a CSV."""
-    first_line = payload.split(b"\n", 1)[0]
+    end = payload.find(b"\n")
+    first_line = payload if end < 0 else payload[:end]
     try:
         text = first_line.decode("utf-8-sig")
     except UnicodeDecodeError as error:

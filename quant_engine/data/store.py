@@ -115,7 +115,7 @@ class Store:
         self.root = Path(root)
         self._lock = threading.Lock()
         self._manifest_cache: tuple[_ManifestSignature, Manifest] | None = None
-        self._bars_cache: OrderedDict[tuple[str, int], Bars] = OrderedDict()
+        self._bars_cache: OrderedDict[tuple[str, int, str], Bars] = OrderedDict()
         self._cache_tickers = cache_tickers
 
     # ----------------------------------------------------------------- read side
@@ -227,7 +227,8 @@ class Store:
                 ) from error
 
     def _cached_bars(self, info: TickerInfo) -> Bars:
-        key = (info.bars.segment, info.bars.row_group)  # segments are immutable
+        # segments are immutable; identical segments are shared, so the ticker is in the key
+        key = (info.bars.segment, info.bars.row_group, info.ticker)
         with self._lock:
             cached = self._bars_cache.get(key)
             if cached is not None:

@@ -6,7 +6,7 @@ import logging
 import re
 
 import pytest
-from fastapi import Body, FastAPI
+from fastapi import APIRouter, Body, FastAPI
 from fastapi.testclient import TestClient
 
 from quant_engine.api.app import create_app
@@ -104,8 +104,10 @@ def _app_with_test_routes(settings: Settings) -> FastAPI:
     async def echo(payload: dict[str, int] = Body()) -> dict[str, int]:  # noqa: B008
         return payload
 
-    app.router.add_api_route("/test-only/explode", explode)
-    app.router.add_api_route("/test-only/echo", echo, methods=["POST"])
+    extra = APIRouter()
+    extra.add_api_route("/test-only/explode", explode)
+    extra.add_api_route("/test-only/echo", echo, methods=["POST"])
+    app.router.routes[:0] = extra.routes  # ahead of the UI's catch-all route
     return app
 
 

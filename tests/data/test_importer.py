@@ -6,13 +6,14 @@ import itertools
 import shutil
 import threading
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from quant_engine.core.errors import ConflictError, NotFoundError, ValidationFailedError
-from quant_engine.data import ImportCancelled, ImportReport, Store, import_directory
+from quant_engine.data import ImportCancelled, ImportReport, Manifest, Store, import_directory
 from quant_engine.data import importer as importer_module
 from quant_engine.data import readers as readers_module
 from quant_engine.data.store import SEGMENTS_DIR, StoreWriter
@@ -38,7 +39,7 @@ def imported(
 
 
 @pytest.fixture(scope="module")
-def pandas_expectations(real_data: Path) -> dict[str, dict[str, object]]:
+def pandas_expectations(real_data: Path) -> dict[str, dict[str, Any]]:
     """Per ticker, defect counts and gaps computed independently with plain pandas."""
     return {
         path.name.split("_")[0]: _expect(pd.read_csv(path))
@@ -46,7 +47,7 @@ def pandas_expectations(real_data: Path) -> dict[str, dict[str, object]]:
     }
 
 
-def _expect(frame: pd.DataFrame) -> dict[str, object]:
+def _expect(frame: pd.DataFrame) -> dict[str, Any]:
     dates = pd.to_datetime(frame["date"], format="%Y-%m-%d", errors="coerce")
     missing = frame[OHLCV].isna().any(axis=1)
     rest = dates.notna() & ~missing
@@ -85,6 +86,12 @@ def _expect(frame: pd.DataFrame) -> dict[str, object]:
     }
 
 
+def _manifest(store: Store) -> Manifest:
+    manifest = store.manifest()
+    assert manifest is not None
+    return manifest
+
+
 def _snapshot(root: Path) -> dict[str, bytes]:
     return {
         str(path.relative_to(root)): path.read_bytes()
@@ -120,11 +127,11 @@ def test_real_folder_imports_all_505_tickers(imported: tuple[Store, ImportReport
     assert report.failed == ()
     assert len(store.tickers()) == 505
     assert store.manifest() is not None
-    assert store.manifest().universe_fingerprint == report.universe_fingerprint  # type: ignore[union-attr]
+    assert _manifest(store).universe_fingerprint == report.universe_fingerprint
 
 
 def test_missing_value_counts_match_plain_pandas(
-    imported: tuple[Store, ImportReport], pandas_expectations: dict[str, dict[str, object]]
+    imported: tuple[Store, ImportReport], pandas_expectations: dict[str, dict[str, Any]]
 ) -> None:
     store, _ = imported
     counted = {
@@ -138,7 +145,7 @@ def test_missing_value_counts_match_plain_pandas(
 
 
 def test_every_defect_count_and_stored_rows_match_plain_pandas(
-    imported: tuple[Store, ImportReport], pandas_expectations: dict[str, dict[str, object]]
+    imported: tuple[Store, ImportReport], pandas_expectations: dict[str, dict[str, Any]]
 ) -> None:
     store, _ = imported
     for ticker, expected in pandas_expectations.items():
@@ -146,11 +153,11 @@ def test_every_defect_count_and_stored_rows_match_plain_pandas(
         actual = {"rows_read": quality.rows_read, "rows_stored": quality.rows_stored}
         actual.update(quality.quarantined.as_dict())
         assert actual == {key: value for key, value in expected.items() if key != "gaps"}, ticker
-    assert sum(int(e["inconsistent_ohlc"]) for e in pandas_expectations.values()) > 0  # type: ignore[call-overload]
+    assert sum(expected["inconsistent_ohlc"] for expected in pandas_expectations.values()) > 0
 
 
 def test_gaps_match_pandas_business_days(
-    imported: tuple[Store, ImportReport], pandas_expectations: dict[str, dict[str, object]]
+    imported: tuple[Store, ImportReport], pandas_expectations: dict[str, dict[str, Any]]
 ) -> None:
     store, _ = imported
     for ticker, expected in pandas_expectations.items():
@@ -234,8 +241,8 @@ def test_cancel_mid_import_leaves_the_store_exactly_as_before(
     written: list[str] = []
     original = StoreWriter.write_segment
 
-    def spying(self: StoreWriter, *args: object, **kwargs: object) -> str:
-        name = original(self, *args, **kwargs)  # type: ignore[arg-type]
+    def spying(self: StoreWriter, *args: Any, **kwargs: Any) -> str:
+        name = original(self, *args, **kwargs)
         written.append(name)
         return name
 
@@ -250,7 +257,7 @@ def test_cancel_mid_import_leaves_the_store_exactly_as_before(
         import_directory(changed, store, cancel=token, progress=progress)
     assert len(written) >= 3  # the cancel came after segments had been written
     assert _snapshot(store.root) == before
-    assert store.manifest().universe_fingerprint == baseline.universe_fingerprint  # type: ignore[union-attr]
+    assert _manifest(store).universe_fingerprint == baseline.universe_fingerprint
 
 
 def test_error_mid_import_leaves_the_store_exactly_as_before(
@@ -291,7 +298,7 @@ def test_changed_file_is_reimported_and_removed_file_leaves(tmp_path: Path) -> N
     assert store.tickers() == ("A", "B")
     assert len(store.bars("B")) == 3
     assert second.universe_fingerprint != first.universe_fingerprint
-    assert sorted(store.manifest().sources) == ["A.csv", "B.csv"]  # type: ignore[union-attr]
+    assert sorted(_manifest(store).sources) == ["A.csv", "B.csv"]
 
 
 def test_half_empty_segments_are_compacted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -300,7 +307,7 @@ def test_half_empty_segments_are_compacted(tmp_path: Path, monkeypatch: pytest.M
     store = Store(tmp_path / "store")
     import_directory(folder, store)
     kept_before = store.ticker_info("T0")
-    assert len(store.manifest().segments) == 2  # type: ignore[union-attr]
+    assert len(_manifest(store).segments) == 2
     for index in (1, 2, 3):
         (folder / f"T{index}.csv").write_text(CLEAN + _row(100 + index))
     report = import_directory(folder, store)
@@ -311,6 +318,17 @@ def test_half_empty_segments_are_compacted(tmp_path: Path, monkeypatch: pytest.M
     assert moved.fingerprint == kept_before.fingerprint
     assert not (store.root / SEGMENTS_DIR / kept_before.bars.segment).exists()
     assert len(store.bars("T0")) == 3
+
+
+def test_tickers_with_identical_data_share_a_segment_but_keep_their_names(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(importer_module, "SEGMENT_TICKERS", 1)
+    folder = _folder(tmp_path, {"A.csv": CLEAN, "B.csv": CLEAN})
+    store = Store(tmp_path / "store")
+    import_directory(folder, store)
+    assert store.ticker_info("A").bars == store.ticker_info("B").bars  # one content, one file
+    assert (store.bars("A").ticker, store.bars("B").ticker) == ("A", "B")
 
 
 def _row(volume: int) -> str:

@@ -77,6 +77,7 @@ def test_holes_of_five_business_days_or_fewer_are_not_gaps() -> None:
 
 def test_quarantine_keeps_each_bad_row_with_reason_and_original_text(tmp_path: Path) -> None:
     assessment = _assess(tmp_path, ONE_OF_EACH)
+    assert assessment.quarantine is not None
     quarantine = assessment.quarantine.to_pylist()
     by_reason = {row["reason"]: row for row in quarantine}
     assert [row["row_index"] for row in quarantine] == [3, 4, 5, 6, 7, 8]

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import builtins
 import datetime as dt
 import json
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow.parquet as pq
@@ -14,7 +16,6 @@ import pytest
 
 from quant_engine.core.errors import ArtifactCorruptError, NotFoundError, ValidationFailedError
 from quant_engine.data import Store, import_directory
-from quant_engine.data import store as store_module
 from quant_engine.data.store import MANIFEST_NAME, SEGMENTS_DIR
 
 HEADER = "date,open,high,low,close,volume\n"
@@ -112,16 +113,22 @@ def test_hostile_tickers_never_reach_the_filesystem(
     store: Store, ticker: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     touched: list[object] = []
-    real_parquet_file = pq.ParquetFile
+    real_parquet_file, real_open = pq.ParquetFile, builtins.open
 
-    def spy(path: object, *args: object, **kwargs: object) -> object:
+    def spy_parquet(path: object, *args: Any, **kwargs: Any) -> object:
         touched.append(path)
         return real_parquet_file(path, *args, **kwargs)
 
-    monkeypatch.setattr(store_module.pq, "ParquetFile", spy)
-    for call in (store.bars, store.ticker_info, store.quarantine):
+    def spy_open(path: Any, *args: Any, **kwargs: Any) -> Any:
+        touched.append(path)
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(pq, "ParquetFile", spy_parquet)
+    monkeypatch.setattr(builtins, "open", spy_open)
+    calls: list[Callable[[str], object]] = [store.bars, store.ticker_info, store.quarantine]
+    for call in calls:
         with pytest.raises(ValidationFailedError):
-            call(ticker)  # type: ignore[operator]
+            call(ticker)
     assert touched == []
 
 

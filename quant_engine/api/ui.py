@@ -1,0 +1,48 @@
+"""Serving the built browser UI: static assets, and index.html for client-side routes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from starlette.responses import FileResponse, Response
+
+from quant_engine.core.errors import NotFoundError
+
+# Where `npm run build` puts the UI in a source checkout (frontend/dist beside the package).
+DEFAULT_UI_DIR = Path(__file__).resolve().parents[2] / "frontend" / "dist"
+_NO_CACHE = {"Cache-Control": "no-cache"}
+_IMMUTABLE = {"Cache-Control": "public, max-age=31536000, immutable"}
+
+
+def _asset(ui_dir: Path, relative: str) -> Path | None:
+    """The file under ``ui_dir`` named by ``relative``, never anything outside it."""
+    if not relative or "\x00" in relative:
+        return None
+    candidate = (ui_dir / relative).resolve()
+    if not candidate.is_relative_to(ui_dir) or not candidate.is_file():
+        return None
+    return candidate
+
+
+def install_ui(app: FastAPI, ui_dir: Path) -> None:
+    """Serve ``ui_dir`` at ``/``; paths that are not files fall back to ``index.html``.
+
+    ``/api/…`` is never answered here: an unknown API path stays a 404 envelope.
+    """
+    root = ui_dir.resolve()
+    index = root / "index.html"
+
+    async def serve_ui(request: Request, full_path: str = "") -> Response:
+        if full_path == "api" or full_path.startswith("api/"):
+            raise NotFoundError(f"No route for {request.method} {request.url.path}")
+        asset = _asset(root, full_path)
+        if asset is not None:
+            hashed = asset.parent.name == "assets"  # Vite fingerprints these file names
+            return FileResponse(asset, headers=_IMMUTABLE if hashed else _NO_CACHE)
+        if not index.is_file():
+            raise NotFoundError("The web UI is not built: run `make run` (it builds frontend/)")
+        return FileResponse(index, headers=_NO_CACHE)
+
+    app.add_api_route("/", serve_ui, methods=["GET"], include_in_schema=False)
+    app.add_api_route("/{full_path:path}", serve_ui, methods=["GET"], include_in_schema=False)
