@@ -250,9 +250,7 @@ def price_batch_json(request: OptionBatchRequest) -> bytes:
                 },
                 # NaN marks a non-Monte-Carlo item inside a mixed batch.
                 "standard_error": (
-                    None
-                    if standard_error is None or math.isnan(standard_error)
-                    else standard_error
+                    None if standard_error is None or math.isnan(standard_error) else standard_error
                 ),
             }
         )

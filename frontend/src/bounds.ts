@@ -1,0 +1,51 @@
+// Numeric bounds of request fields, read from the contract at build time, and the check a
+// form runs before sending. The messages mirror the server's ("must be > 0").
+import contractBounds from "virtual:contract-bounds";
+import type { components } from "@contract/schema";
+import type { SchemaName } from "./contract";
+
+export type NumericBounds = {
+  minimum?: number;
+  maximum?: number;
+  exclusiveMinimum?: number;
+  exclusiveMaximum?: number;
+};
+
+type NumericField<S extends SchemaName> = {
+  [K in keyof components["schemas"][S]]-?: NonNullable<components["schemas"][S][K]> extends number ? K : never;
+}[keyof components["schemas"][S]] &
+  string;
+
+/** The contract's bounds of `field` in request schema `schema` (empty when unbounded). */
+export function boundsOf<S extends SchemaName>(schema: S, field: NumericField<S>): NumericBounds {
+  return contractBounds[schema]?.[field] ?? {};
+}
+
+/** Why `value` is outside `bounds`, or null when it is inside. */
+export function boundsProblem(value: number, bounds: NumericBounds): string | null {
+  if (!Number.isFinite(value)) return "must be a finite number";
+  const { minimum, maximum, exclusiveMinimum, exclusiveMaximum } = bounds;
+  if (exclusiveMinimum !== undefined && !(value > exclusiveMinimum)) return `must be > ${exclusiveMinimum}`;
+  if (minimum !== undefined && value < minimum) return `must be ≥ ${minimum}`;
+  if (exclusiveMaximum !== undefined && !(value < exclusiveMaximum)) return `must be < ${exclusiveMaximum}`;
+  if (maximum !== undefined && value > maximum) return `must be ≤ ${maximum}`;
+  return null;
+}
+
+/** A short human description of the bounds, e.g. "0 < x ≤ 10". */
+export function describeBounds(bounds: NumericBounds): string {
+  const lower =
+    bounds.exclusiveMinimum !== undefined
+      ? `${bounds.exclusiveMinimum} <`
+      : bounds.minimum !== undefined
+        ? `${bounds.minimum} ≤`
+        : "";
+  const upper =
+    bounds.exclusiveMaximum !== undefined
+      ? `< ${bounds.exclusiveMaximum}`
+      : bounds.maximum !== undefined
+        ? `≤ ${bounds.maximum}`
+        : "";
+  if (!lower && !upper) return "";
+  return [lower, "x", upper].filter(Boolean).join(" ");
+}

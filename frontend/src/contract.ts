@@ -1,0 +1,130 @@
+// Names for the contract's shapes, and runtime lists of its enums. Every type here is an
+// alias of the generated `components["schemas"]`; nothing restates a shape by hand.
+import type { components } from "@contract/schema";
+
+type Schemas = components["schemas"];
+
+export type SchemaName = keyof Schemas;
+
+export type ErrorBody = Schemas["ErrorBody"];
+export type ErrorCode = Schemas["ErrorCode"];
+export type Health = Schemas["Health"];
+export type LogLevel = Schemas["LogLevel"];
+export type LogLevelFilter = Schemas["LogLevelFilter"];
+export type LogRecord = Schemas["LogRecord"];
+
+export type DataMode = Schemas["DataMode"];
+export type UniverseEntry = Schemas["UniverseEntry"];
+export type UniversePage = Schemas["UniversePage"];
+export type QualityStatus = Schemas["QualityStatus"];
+export type QuarantineCounts = Schemas["QuarantineCounts"];
+export type TickerDetail = Schemas["TickerDetail"];
+export type Bar = Schemas["Bar"];
+
+export type JobRecord = Schemas["JobRecord"];
+export type JobPage = Schemas["JobPage"];
+export type JobStatus = Schemas["JobStatus"];
+export type JobType = Schemas["JobType"];
+export type JobEvent = Schemas["JobEvent"];
+export type JobEventName = Schemas["JobEventName"];
+export type JobErrorCode = Schemas["JobErrorCode"];
+export type DataRefreshResult = Schemas["DataRefreshResult"];
+
+export type OptionType = Schemas["OptionType"];
+export type ExerciseStyle = Schemas["ExerciseStyle"];
+export type OptionPriceRequest = Schemas["OptionPriceRequest"];
+export type OptionPrice = Schemas["OptionPrice"];
+export type Greeks = Schemas["Greeks"];
+export type PricingParameters = Schemas["PricingParameters"];
+export type PricingModelInfo = Schemas["PricingModelInfo"];
+export type ImpliedVolatilityRequest = Schemas["ImpliedVolatilityRequest"];
+export type ImpliedVolatility = Schemas["ImpliedVolatility"];
+export type BatchOption = Schemas["BatchOption"];
+export type OptionBatchResult = Schemas["OptionBatchResult"];
+export type BatchPriceResult = Schemas["BatchPriceResult"];
+
+/**
+ * Compile-time proof that a runtime list names every member of the union `All`.
+ * `AssertNever<Exclude<All, Listed>>` only type-checks when nothing is left over, so a
+ * member added to (or renamed in) the contract fails `tsc` until the list handles it.
+ */
+type AssertNever<T extends never> = T;
+
+/** Every SSE event name of `streamJobEvents`; the hook listens for each one. */
+export const JOB_EVENT_NAMES = [
+  "status",
+  "started",
+  "progress",
+  "completed",
+  "failed",
+  "cancelled",
+  "done",
+] as const satisfies readonly JobEventName[];
+export type EveryJobEventNameListed = AssertNever<
+  Exclude<JobEventName, (typeof JOB_EVENT_NAMES)[number]>
+>;
+
+export const JOB_STATUSES = [
+  "queued",
+  "running",
+  "succeeded",
+  "failed",
+  "cancelled",
+] as const satisfies readonly JobStatus[];
+export type EveryJobStatusListed = AssertNever<Exclude<JobStatus, (typeof JOB_STATUSES)[number]>>;
+
+export const JOB_TYPES = ["data_refresh"] as const satisfies readonly JobType[];
+export type EveryJobTypeListed = AssertNever<Exclude<JobType, (typeof JOB_TYPES)[number]>>;
+
+export const QUALITY_STATUSES = ["ok", "warnings", "failed"] as const satisfies readonly QualityStatus[];
+export type EveryQualityStatusListed = AssertNever<
+  Exclude<QualityStatus, (typeof QUALITY_STATUSES)[number]>
+>;
+
+export const LOG_LEVEL_FILTERS = [
+  "debug",
+  "info",
+  "warning",
+  "error",
+] as const satisfies readonly LogLevelFilter[];
+export type EveryLogLevelFilterListed = AssertNever<
+  Exclude<LogLevelFilter, (typeof LOG_LEVEL_FILTERS)[number]>
+>;
+
+export const OPTION_TYPES = ["call", "put"] as const satisfies readonly OptionType[];
+export type EveryOptionTypeListed = AssertNever<Exclude<OptionType, (typeof OPTION_TYPES)[number]>>;
+
+export const EXERCISE_STYLES = ["european", "american"] as const satisfies readonly ExerciseStyle[];
+export type EveryExerciseStyleListed = AssertNever<
+  Exclude<ExerciseStyle, (typeof EXERCISE_STYLES)[number]>
+>;
+
+/** Reasons a row is quarantined, in the contract's precedence order. */
+export const QUARANTINE_REASONS = [
+  "unparseable_date",
+  "missing_value",
+  "non_positive_price",
+  "negative_volume",
+  "inconsistent_ohlc",
+  "duplicate_date",
+] as const satisfies readonly (keyof QuarantineCounts)[];
+export type EveryQuarantineReasonListed = AssertNever<
+  Exclude<keyof QuarantineCounts, (typeof QUARANTINE_REASONS)[number]>
+>;
+
+/** How each job status renders; a `Record` so a renamed or added status fails `tsc`. */
+export const JOB_STATUS_VIEW: Record<JobStatus, { label: string; terminal: boolean; cancellable: boolean }> = {
+  queued: { label: "Queued", terminal: false, cancellable: true },
+  running: { label: "Running", terminal: false, cancellable: true },
+  succeeded: { label: "Succeeded", terminal: true, cancellable: false },
+  failed: { label: "Failed", terminal: true, cancellable: false },
+  cancelled: { label: "Cancelled", terminal: true, cancellable: false },
+};
+
+export function isTerminal(status: JobStatus): boolean {
+  return JOB_STATUS_VIEW[status].terminal;
+}
+
+export function isOneOf<T extends string>(list: readonly T[], value: string): value is T {
+  return (list as readonly string[]).includes(value);
+}

@@ -1,0 +1,204 @@
+// TanStack Query bindings of the API: one query key family per resource, one hook per
+// operation. All requests go through the single typed client in api.ts.
+import {
+  QueryClient,
+  keepPreviousData,
+  useMutation,
+  useQuery,
+  useQueryClient,
+} from "@tanstack/react-query";
+import { ApiError, api, call } from "./api";
+import type {
+  BatchOption,
+  ImpliedVolatilityRequest,
+  JobPage,
+  JobRecord,
+  JobStatus,
+  JobType,
+  LogLevelFilter,
+  OptionPriceRequest,
+  QualityStatus,
+} from "./contract";
+
+/** While the data store is importing, data endpoints answer 503; keep asking this long. */
+const UNAVAILABLE_RETRY_MS = 2_000;
+const UNAVAILABLE_MAX_RETRIES = 30;
+
+export function makeQueryClient(): QueryClient {
+  return new QueryClient({
+    defaultOptions: {
+      queries: {
+        staleTime: 10_000,
+        // Retry only what can heal by itself: a degraded subsystem or an unreachable server.
+        retry: (failures, error) =>
+          error instanceof ApiError && (error.status === 503 || error.status === 0)
+            ? failures < UNAVAILABLE_MAX_RETRIES
+            : false,
+        retryDelay: UNAVAILABLE_RETRY_MS,
+      },
+      mutations: { retry: false },
+    },
+  });
+}
+
+export const keys = {
+  health: ["health"] as const,
+  data: ["data"] as const,
+  dataMode: ["data", "mode"] as const,
+  universe: (filter: UniverseFilter) => ["data", "universe", filter] as const,
+  ticker: (ticker: string) => ["data", "ticker", ticker] as const,
+  bars: (ticker: string, range: DateRange) => ["data", "bars", ticker, range] as const,
+  quality: (status: QualityStatus | undefined) => ["data", "quality", status ?? "all"] as const,
+  jobs: ["jobs"] as const,
+  jobLists: ["jobs", "list"] as const,
+  jobList: (filter: JobFilter) => ["jobs", "list", filter] as const,
+  job: (jobId: string) => ["jobs", "detail", jobId] as const,
+  pricingModels: ["pricing", "models"] as const,
+  logs: (filter: LogFilter) => ["logs", filter] as const,
+};
+
+// ---------------------------------------------------------------- system
+export function useHealth(refetchInterval?: number) {
+  return useQuery({
+    queryKey: keys.health,
+    queryFn: () => call(api.GET("/api/v1/health")),
+    refetchInterval,
+  });
+}
+
+export type LogFilter = { level: LogLevelFilter; limit: number };
+
+export function useLogs(filter: LogFilter) {
+  return useQuery({
+    queryKey: keys.logs(filter),
+    queryFn: () => call(api.GET("/api/v1/logs", { params: { query: filter } })),
+    placeholderData: keepPreviousData,
+  });
+}
+
+// ---------------------------------------------------------------- data
+export type UniverseFilter = { status?: QualityStatus; limit: number; cursor?: string };
+export type DateRange = { start?: string; end?: string };
+
+export function useDataMode() {
+  return useQuery({
+    queryKey: keys.dataMode,
+    queryFn: () => call(api.GET("/api/v1/data/mode")),
+  });
+}
+
+export function useUniverse(filter: UniverseFilter) {
+  return useQuery({
+    queryKey: keys.universe(filter),
+    queryFn: () => call(api.GET("/api/v1/data/universe", { params: { query: filter } })),
+    placeholderData: keepPreviousData,
+  });
+}
+
+export function useTicker(ticker: string) {
+  return useQuery({
+    queryKey: keys.ticker(ticker),
+    queryFn: () => call(api.GET("/api/v1/data/tickers/{ticker}", { params: { path: { ticker } } })),
+  });
+}
+
+export function useBars(ticker: string, range: DateRange, enabled: boolean) {
+  return useQuery({
+    queryKey: keys.bars(ticker, range),
+    queryFn: () =>
+      call(
+        api.GET("/api/v1/data/tickers/{ticker}/bars", {
+          params: { path: { ticker }, query: range },
+        }),
+      ),
+    enabled,
+    placeholderData: keepPreviousData,
+  });
+}
+
+export function useQuality(status: QualityStatus | undefined) {
+  return useQuery({
+    queryKey: keys.quality(status),
+    queryFn: () =>
+      call(api.GET("/api/v1/data/quality", { params: { query: status ? { status } : {} } })),
+  });
+}
+
+/** Start a data refresh job; the returned record seeds the job's cache entry. */
+export function useRefreshData() {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: (force: boolean) => call(api.POST("/api/v1/data/refresh", { body: { force } })),
+    onSuccess: (job) => {
+      queryClient.setQueryData(keys.job(job.job_id), job);
+      void queryClient.invalidateQueries({ queryKey: keys.jobLists });
+      void queryClient.invalidateQueries({ queryKey: keys.health });
+    },
+  });
+}
+
+// ---------------------------------------------------------------- jobs
+export type JobFilter = { status?: JobStatus; job_type?: JobType; limit: number; cursor?: string };
+
+export function useJobs(filter: JobFilter) {
+  return useQuery({
+    queryKey: keys.jobList(filter),
+    queryFn: () => call(api.GET("/api/v1/jobs", { params: { query: filter } })),
+    placeholderData: keepPreviousData,
+  });
+}
+
+export function useJob(jobId: string) {
+  return useQuery({
+    queryKey: keys.job(jobId),
+    queryFn: () => call(api.GET("/api/v1/jobs/{job_id}", { params: { path: { job_id: jobId } } })),
+  });
+}
+
+/** Replace one job in the detail cache and in every cached list page. */
+export function putJob(queryClient: QueryClient, job: JobRecord): void {
+  queryClient.setQueryData(keys.job(job.job_id), job);
+  queryClient.setQueriesData<JobPage>({ queryKey: keys.jobLists }, (page) =>
+    page && { ...page, items: page.items.map((item) => (item.job_id === job.job_id ? job : item)) },
+  );
+}
+
+export function useCancelJob() {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: (jobId: string) =>
+      call(api.POST("/api/v1/jobs/{job_id}/cancel", { params: { path: { job_id: jobId } } })),
+    onSuccess: (job) => {
+      putJob(queryClient, job);
+      void queryClient.invalidateQueries({ queryKey: keys.health });
+    },
+  });
+}
+
+// ---------------------------------------------------------------- pricing
+export function usePricingModels() {
+  return useQuery({
+    queryKey: keys.pricingModels,
+    queryFn: () => call(api.GET("/api/v1/pricing/models")),
+    staleTime: Infinity,
+  });
+}
+
+export function usePriceOption() {
+  return useMutation({
+    mutationFn: (request: OptionPriceRequest) => call(api.POST("/api/v1/pricing/price", { body: request })),
+  });
+}
+
+export function useImpliedVolatility() {
+  return useMutation({
+    mutationFn: (request: ImpliedVolatilityRequest) =>
+      call(api.POST("/api/v1/pricing/implied-volatility", { body: request })),
+  });
+}
+
+export function usePriceBatch() {
+  return useMutation({
+    mutationFn: (options: BatchOption[]) => call(api.POST("/api/v1/pricing/batch", { body: { options } })),
+  });
+}
