@@ -11,7 +11,7 @@ export type NumericBounds = {
   exclusiveMaximum?: number;
 };
 
-type NumericField<S extends SchemaName> = {
+export type NumericField<S extends SchemaName> = {
   [K in keyof components["schemas"][S]]-?: NonNullable<components["schemas"][S][K]> extends number ? K : never;
 }[keyof components["schemas"][S]] &
   string;

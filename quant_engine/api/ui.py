@@ -5,9 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import FastAPI, Request
+from fastapi.routing import APIRoute
 from starlette.responses import FileResponse, Response
 
-from quant_engine.core.errors import NotFoundError
+from quant_engine.api.envelope import error_response
+from quant_engine.core.errors import MethodNotAllowedError, NotFoundError
 
 # Where `npm run build` puts the UI in a source checkout (frontend/dist beside the package).
 DEFAULT_UI_DIR = Path(__file__).resolve().parents[2] / "frontend" / "dist"
@@ -25,6 +27,22 @@ def _asset(ui_dir: Path, relative: str) -> Path | None:
     return candidate
 
 
+def _api_miss(request: Request) -> Response:
+    """An API path only this catch-all matched: 405 when another method exists, else 404."""
+    allowed = sorted(
+        method
+        for route in request.app.router.routes
+        if isinstance(route, APIRoute)
+        and route.path.startswith("/api/")
+        and route.path_regex.match(request.url.path)
+        for method in route.methods or ()
+    )
+    if allowed:
+        error = MethodNotAllowedError(f"Method {request.method} not allowed on {request.url.path}")
+        return error_response(request, error, {"Allow": ", ".join(allowed)})
+    raise NotFoundError(f"No route for {request.method} {request.url.path}")
+
+
 def install_ui(app: FastAPI, ui_dir: Path) -> None:
     """Serve ``ui_dir`` at ``/``; paths that are not files fall back to ``index.html``.
 
@@ -35,7 +53,7 @@ def install_ui(app: FastAPI, ui_dir: Path) -> None:
 
     async def serve_ui(request: Request, full_path: str = "") -> Response:
         if full_path == "api" or full_path.startswith("api/"):
-            raise NotFoundError(f"No route for {request.method} {request.url.path}")
+            return _api_miss(request)
         asset = _asset(root, full_path)
         if asset is not None:
             hashed = asset.parent.name == "assets"  # Vite fingerprints these file names

@@ -75,6 +75,13 @@ def test_wrong_method_is_405_envelope_with_allow_header(client: TestClient) -> N
     assert response.json()["error"]["code"] == "METHOD_NOT_ALLOWED"
 
 
+def test_get_on_a_post_operation_is_405(client: TestClient) -> None:
+    response = client.get("/api/v1/pricing/price")
+    assert response.status_code == 405
+    assert response.headers["allow"] == "POST"
+    assert response.json()["error"]["code"] == "METHOD_NOT_ALLOWED"
+
+
 def test_incoming_request_id_is_honoured_and_echoed(client: TestClient) -> None:
     response = client.get("/api/v1/health", headers={"X-Request-ID": "trace-abc.123"})
     assert response.headers["x-request-id"] == "trace-abc.123"

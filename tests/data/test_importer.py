@@ -15,7 +15,7 @@ import pytest
 from quant_engine.core.errors import ConflictError, NotFoundError, ValidationFailedError
 from quant_engine.data import ImportCancelled, ImportReport, Manifest, Store, import_directory
 from quant_engine.data import importer as importer_module
-from quant_engine.data import readers as readers_module
+from quant_engine.data import sources as sources_module
 from quant_engine.data.store import SEGMENTS_DIR, StoreWriter
 
 SP500_5YR = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "sp500_5yr"
@@ -208,13 +208,13 @@ def test_reimport_of_unchanged_files_does_no_work(
     first = import_directory(real_data, store)
     before = _snapshot(store.root)
     parsed: list[Path] = []
-    original = readers_module.read_source
+    original = sources_module.read_sources
 
-    def counting(path: Path, payload: bytes) -> object:
-        parsed.append(path)
-        return original(path, payload)
+    def counting(items: list[tuple[Path, bytes]]) -> object:
+        parsed.extend(path for path, _ in items)
+        return original(items)
 
-    monkeypatch.setattr(importer_module, "read_source", counting)
+    monkeypatch.setattr(sources_module, "read_sources", counting)
     again = import_directory(real_data, store)
     assert (again.imported, len(again.unchanged), again.committed) == ((), 505, False)
     assert parsed == []

@@ -1,0 +1,59 @@
+// Status badges. Each is keyed by a `Record` over the contract's enum, so a status added to
+// or renamed in the contract fails `tsc` until it has a rendering here.
+import { JOB_STATUS_VIEW, type JobStatus, type LogLevel, type QualityStatus } from "../contract";
+
+const JOB_STATUS_ICON: Record<JobStatus, string> = {
+  queued: "◷",
+  running: "▶",
+  succeeded: "✓",
+  failed: "✕",
+  cancelled: "⊘",
+};
+
+export function JobStatusBadge({ status, cancelRequested = false }: { status: JobStatus; cancelRequested?: boolean }) {
+  return (
+    <span className={`badge job-${status}`} data-status={status}>
+      <span aria-hidden="true">{JOB_STATUS_ICON[status]}</span> {JOB_STATUS_VIEW[status].label}
+      {cancelRequested && status === "running" ? " (cancelling)" : ""}
+    </span>
+  );
+}
+
+const QUALITY_LABEL: Record<QualityStatus, string> = { ok: "OK", warnings: "Warnings", failed: "Failed" };
+
+export function QualityBadge({ status }: { status: QualityStatus }) {
+  return (
+    <span className={`badge quality-${status}`} data-status={status}>
+      {QUALITY_LABEL[status]}
+    </span>
+  );
+}
+
+const LOG_LEVEL_LABEL: Record<LogLevel, string> = {
+  debug: "DEBUG",
+  info: "INFO",
+  warning: "WARNING",
+  error: "ERROR",
+  critical: "CRITICAL",
+};
+
+export function LogLevelBadge({ level }: { level: LogLevel }) {
+  return <span className={`badge level-${level}`}>{LOG_LEVEL_LABEL[level]}</span>;
+}
+
+export function ProgressBar({ value, label, status }: { value: number; label: string; status?: JobStatus }) {
+  const percent = Math.round(Math.min(1, Math.max(0, value)) * 100);
+  return (
+    <div
+      className={`progress ${status ? `progress-${status}` : ""}`}
+      role="progressbar"
+      aria-label={label}
+      aria-valuemin={0}
+      aria-valuemax={100}
+      aria-valuenow={percent}
+    >
+      <div className="progress-fill" style={{ width: `${percent}%` }} />
+      <span className="progress-text">{percent}%</span>
+    </div>
+  );
+}
