@@ -120,17 +120,27 @@ def test_running_refresh_cancelled_leaves_store_unchanged(server: LiveServer) ->
     first = _submit(server.base_url).json()["data"]["job_id"]
     assert _wait_terminal(server.base_url, first)["status"] == "succeeded"
     mode_before = httpx.get(f"{server.base_url}/api/v1/data/mode").json()["data"]
-    manifest = Path(server.log_path.parent / "store" / "manifest.json")
+    manifest = server.log_path.parent / "store" / "manifest.json"
     manifest_before = manifest.read_bytes()
     job_id = _submit(server.base_url, force=True).json()["data"]["job_id"]
-    _wait_status(server.base_url, job_id, "running")
-    time.sleep(0.3)
-    requested_at = time.monotonic()
-    reply = httpx.post(f"{server.base_url}/api/v1/jobs/{job_id}/cancel")
-    assert reply.json()["data"]["cancel_requested"] is True
-    final = _wait_terminal(server.base_url, job_id)
+    names: list[str] = []
+    cancel_reply: dict[str, object] = {}
+    requested_at = 0.0
+    url = f"{server.base_url}/api/v1/jobs/{job_id}/events"
+    with httpx.stream("GET", url, timeout=30) as reply:
+        for event in read_events(reply):
+            names.append(event.name)
+            if event.name == "progress" and not cancel_reply:
+                # The import is under way: cancel it mid-flight.
+                requested_at = time.monotonic()
+                cancel = httpx.post(f"{server.base_url}/api/v1/jobs/{job_id}/cancel")
+                cancel_reply = cancel.json()["data"]
+    ended_at = time.monotonic()
+    assert cancel_reply["cancel_requested"] is True
+    assert names[-2:] == ["cancelled", "done"]
+    assert ended_at - requested_at < 1.0
+    final = httpx.get(f"{server.base_url}/api/v1/jobs/{job_id}").json()["data"]
     assert final["status"] == "cancelled"
-    assert time.monotonic() - requested_at < 1.0
     mode_after = httpx.get(f"{server.base_url}/api/v1/data/mode").json()["data"]
     assert mode_after["universe_fingerprint"] == mode_before["universe_fingerprint"]
     assert manifest.read_bytes() == manifest_before
@@ -168,8 +178,11 @@ def test_sigkill_during_a_job_then_restart(tmp_path: Path) -> None:
     try:
         running = _submit(server.base_url, force=True).json()["data"]["job_id"]
         queued = [_submit(server.base_url).json()["data"]["job_id"] for _ in range(2)]
-        _wait_status(server.base_url, running, "running")
-        time.sleep(0.2)
+        url = f"{server.base_url}/api/v1/jobs/{running}/events"
+        with httpx.stream("GET", url, timeout=30) as reply:
+            for event in read_events(reply):
+                if event.name == "progress":
+                    break  # mid-import: kill the server now
     finally:
         stop_server(server, signal.SIGKILL)
     with running_server(home, env) as restarted:
