@@ -21,7 +21,8 @@ CONTRACT := openapi/openapi.yaml
 GEN_PY := generated/python/qe_contract
 GEN_TS := generated/typescript
 
-.PHONY: help run test generate check-generated lint typecheck importlint pytest frontend-check fuzz bench clean
+.PHONY: help run test generate check-generated lint typecheck importlint pytest frontend-check \
+	frontend-test ui e2e chromium fuzz bench clean
 
 help:
 	@echo "make run | make test | make generate | make check-generated | make fuzz | make bench"
@@ -85,7 +86,34 @@ importlint: $(VENV_STAMP)
 	$(BIN)/lint-imports
 
 frontend-check: $(NODE_STAMP)
-	cd frontend && npx --no-install tsc --noEmit -p tsconfig.json
+	cd frontend && npm run --silent typecheck
+
+frontend-test: $(NODE_STAMP)
+	cd frontend && npm test --silent
+
+# ---------------------------------------------------------------- web UI
+# The built UI is rebuilt whenever a source, the generated types or the lock file changed.
+UI_SOURCES := $(shell find frontend/src frontend/public -type f 2>/dev/null) \
+	frontend/index.html frontend/vite.config.ts frontend/tsconfig.json \
+	frontend/tsconfig.node.json frontend/contract-bounds.ts \
+	generated/typescript/schema.d.ts openapi/openapi.yaml
+UI_BUILD := frontend/dist/index.html
+
+$(UI_BUILD): $(NODE_STAMP) $(UI_SOURCES)
+	cd frontend && npm run --silent build
+	touch $@
+
+ui: $(UI_BUILD)
+
+# Debian's Chromium for the browser tests (playwright cannot download browsers here).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+e2e: $(VENV_STAMP) $(UI_BUILD) chromium
+	cd frontend && npm run --silent e2e
 
 pytest: $(VENV_STAMP) $(NODE_STAMP)
 	$(BIN)/pytest -q
@@ -96,8 +124,10 @@ test: $(VENV_STAMP) $(NODE_STAMP)
 	$(MAKE) --no-print-directory typecheck
 	$(MAKE) --no-print-directory importlint
 	$(MAKE) --no-print-directory frontend-check
+	$(MAKE) --no-print-directory frontend-test
 	$(MAKE) --no-print-directory pytest
 	$(MAKE) --no-print-directory fuzz
+	$(MAKE) --no-print-directory e2e
 
 # ---------------------------------------------------------------- fuzzing
 # schemathesis CLI against a real uvicorn, with auth on (a token carrying every scope), so
@@ -106,11 +136,11 @@ fuzz: $(VENV_STAMP)
 	$(PY) -m tests.fuzz_server --port $(FUZZ_PORT) --examples $(FUZZ_EXAMPLES)
 
 # ---------------------------------------------------------------- run / bench
-run: $(VENV_STAMP)
+run: $(VENV_STAMP) $(UI_BUILD)
 	$(PY) -m quant_engine serve --host $(HOST) --port $(PORT)
 
 bench: $(VENV_STAMP)
 	$(PY) -m bench
 
 clean:
-	rm -rf $(VENV) frontend/node_modules var .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) frontend/node_modules frontend/dist var .mypy_cache .ruff_cache .pytest_cache

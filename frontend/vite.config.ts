@@ -2,7 +2,7 @@
 import { fileURLToPath } from "node:url";
 import react from "@vitejs/plugin-react";
 import { defineConfig } from "vite";
-import { contractBounds } from "./contract-bounds";
+import { contractBounds } from "./contract-bounds.ts";
 
 const here = (relative: string) => fileURLToPath(new URL(relative, import.meta.url));
 

@@ -34,8 +34,13 @@ function bearerAuth(getToken: () => string | null): Middleware {
   };
 }
 
-export function makeClient(baseUrl = "", getToken: () => string | null = () => null) {
-  const client = createClient<paths>({ baseUrl });
+/** A client of the contract's `paths`; `fetchImpl` is for tests (default: global fetch). */
+export function makeClient(
+  baseUrl = "",
+  getToken: () => string | null = () => null,
+  fetchImpl?: typeof fetch,
+) {
+  const client = createClient<paths>({ baseUrl, ...(fetchImpl ? { fetch: fetchImpl } : {}) });
   client.use(bearerAuth(getToken));
   return client;
 }

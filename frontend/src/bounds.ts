@@ -32,19 +32,22 @@ export function boundsProblem(value: number, bounds: NumericBounds): string | nu
   return null;
 }
 
+const boundFormat = new Intl.NumberFormat("en-US", { maximumFractionDigits: 10 });
+
 /** A short human description of the bounds, e.g. "0 < x ≤ 10". */
 export function describeBounds(bounds: NumericBounds): string {
+  const show = (value: number) => boundFormat.format(value);
   const lower =
     bounds.exclusiveMinimum !== undefined
-      ? `${bounds.exclusiveMinimum} <`
+      ? `${show(bounds.exclusiveMinimum)} <`
       : bounds.minimum !== undefined
-        ? `${bounds.minimum} ≤`
+        ? `${show(bounds.minimum)} ≤`
         : "";
   const upper =
     bounds.exclusiveMaximum !== undefined
-      ? `< ${bounds.exclusiveMaximum}`
+      ? `< ${show(bounds.exclusiveMaximum)}`
       : bounds.maximum !== undefined
-        ? `≤ ${bounds.maximum}`
+        ? `≤ ${show(bounds.maximum)}`
         : "";
   if (!lower && !upper) return "";
   return [lower, "x", upper].filter(Boolean).join(" ");

@@ -33,8 +33,14 @@ export class SseParser {
   private eventName = "";
   private dataLines: string[] = [];
 
+  /** The last chunk ended in CR: an LF starting the next chunk belongs to that CRLF. */
+  private afterCarriageReturn = false;
+
   push(chunk: string): SseMessage[] {
-    this.buffer += chunk;
+    let text = chunk;
+    if (this.afterCarriageReturn && text.startsWith("\n")) text = text.slice(1);
+    this.afterCarriageReturn = text.endsWith("\r");
+    this.buffer += text;
     const messages: SseMessage[] = [];
     let newline: number;
     while ((newline = this.buffer.search(/\r\n|\r|\n/)) !== -1) {

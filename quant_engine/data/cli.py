@@ -28,7 +28,13 @@ def run_import_cli(source_dir: Path | None, store_root: Path, force: bool) -> in
     more than half of the sources failed, 2 when the import could not run, 130 when
     interrupted."""
     store = Store(store_root)
-    with tqdm(total=_PROGRESS_STEPS, file=sys.stderr, desc="import", leave=False) as bar:
+    with tqdm(
+        total=_PROGRESS_STEPS,
+        file=sys.stderr,
+        desc="import",
+        leave=False,
+        bar_format="{desc} {percentage:3.0f}%|{bar}| {elapsed} {postfix}",
+    ) as bar:
 
         def progress(fraction: float, message: str) -> None:
             bar.n = min(_PROGRESS_STEPS, round(fraction * _PROGRESS_STEPS))

@@ -21,10 +21,11 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 
 from quant_engine.data.batches import Action, Entry, Step, failure_entry, run_batch
 from quant_engine.data.cancel import CancelToken, ImportCancelled, ProgressCallback, is_cancelled
@@ -50,7 +51,9 @@ from quant_engine.data.sources import Source, file_source, list_folder, sample_s
 from quant_engine.data.store import SEGMENT_TICKERS, SEGMENTS_DIR, Store, StoreWriter
 
 MAX_IMPORT_WORKERS = 8
-_DONE: dict[Action, str] = {"keep": "unchanged", "carry": "unchanged, moved", "process": "read"}
+_DONE: Mapping[Action, str] = MappingProxyType(
+    {"keep": "unchanged", "carry": "unchanged, moved", "process": "read"}
+)
 
 
 def import_directory(

@@ -25,8 +25,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -73,7 +74,9 @@ QUARANTINE_SCHEMA = pa.schema(
 
 _FINGERPRINT_HEADER = b"qe-bars-v1|date:<i4|open,high,low,close,adj_close,volume:<f8|"
 
-_REASON_CODE = {reason: code for code, reason in enumerate(QUARANTINE_REASONS, start=1)}
+_REASON_CODE: Mapping[str, int] = MappingProxyType(
+    {reason: code for code, reason in enumerate(QUARANTINE_REASONS, start=1)}
+)
 _DUPLICATE_CODE = _REASON_CODE["duplicate_date"]
 
 Int32Array = npt.NDArray[np.int32]

@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import csv
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 
 import numpy as np
 import numpy.typing as npt
@@ -43,7 +44,9 @@ MAX_SOURCE_BYTES = 256 * 1024 * 1024
 _BINARY_PROBE_BYTES = 8192
 _REQUIRED = frozenset({"date", "open", "high", "low", "close", "volume"})
 _OPTIONAL = frozenset({"adj_close", "name"})
-_ALIASES = {"adj close": "adj_close", "adj_close": "adj_close", "adjclose": "adj_close"}
+_ALIASES: Mapping[str, str] = MappingProxyType(
+    {"adj close": "adj_close", "adj_close": "adj_close", "adjclose": "adj_close"}
+)
 EXPECTED_LAYOUTS = (
     "date,open,high,low,close,volume[,Name] or Date,Open,High,Low,Close,Adj Close,Volume "
     "(names case-insensitive)"

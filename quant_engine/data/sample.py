@@ -42,7 +42,7 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from quant_engine.core.errors import UnavailableError
+from quant_engine.core.errors import ArtifactCorruptError, UnavailableError
 from quant_engine.data.models import TickerKind
 from quant_engine.data.quality import RawBars
 
@@ -165,13 +165,16 @@ def _arch_data_file(folder: str, name: str) -> Path:
 
 def _benchmark(ticker: str, path: Path) -> SampleSeries:
     """A benchmark from an arch CSV (Date as M/D/YYYY; Open…Adj Close, Volume)."""
-    table = pacsv.read_csv(
-        path,
-        convert_options=pacsv.ConvertOptions(
-            column_types={"Date": pa.timestamp("s"), "Volume": pa.float64()},
-            timestamp_parsers=["%m/%d/%Y"],
-        ),
-    )
+    try:
+        table = pacsv.read_csv(
+            path,
+            convert_options=pacsv.ConvertOptions(
+                column_types={"Date": pa.timestamp("s"), "Volume": pa.float64()},
+                timestamp_parsers=["%m/%d/%Y"],
+            ),
+        )
+    except (pa.ArrowException, OSError) as error:
+        raise ArtifactCorruptError(f"arch sample data {path} is unreadable: {error}") from error
     days = table.column("Date").cast(pa.date32()).cast(pa.int32()).to_numpy()
     values = {
         name: _round_price(np.asarray(table.column(column).to_numpy(), dtype=np.float64))

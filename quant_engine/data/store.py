@@ -94,13 +94,17 @@ DEFAULT_CACHE_TICKERS = 128
 """Tickers whose decoded bars a Store keeps in memory (≈ 0.3 MB each for 20 years)."""
 
 SegmentKind = Literal["bars", "quarantine"]
-_SCHEMAS: dict[SegmentKind, pa.Schema] = {"bars": BARS_SCHEMA, "quarantine": QUARANTINE_SCHEMA}
+_SCHEMAS: Mapping[SegmentKind, pa.Schema] = types.MappingProxyType(
+    {"bars": BARS_SCHEMA, "quarantine": QUARANTINE_SCHEMA}
+)
 _NAME_DIGEST_CHARS = 24
-_PARQUET_OPTIONS: dict[str, object] = {
-    "compression": "none",  # encoding speed over size: a 20-year ticker is ≈ 0.3 MB raw
-    "use_dictionary": False,
-    "write_statistics": False,
-}
+_PARQUET_OPTIONS: Mapping[str, object] = types.MappingProxyType(
+    {
+        "compression": "none",  # encoding speed over size: a 20-year ticker is ≈ 0.3 MB raw
+        "use_dictionary": False,
+        "write_statistics": False,
+    }
+)
 
 _ManifestSignature = tuple[int, int, int, int]
 NDArrayT = TypeVar("NDArrayT", bound=np.ndarray)
@@ -207,10 +211,18 @@ class Store:
     def quarantine(self, ticker: str) -> pa.Table | None:
         """Quarantined rows of ``ticker`` (row_index, reason, original cells as text), or
         None when it has none."""
-        info = self.ticker_info(ticker)
-        if info.quarantine is None:
-            return None
-        return read_row_group(self.root, info.quarantine, "quarantine")
+        for attempt in (1, 2):  # a concurrent import may remove the segment: retry once
+            info = self.ticker_info(ticker)
+            if info.quarantine is None:
+                return None
+            try:
+                return read_row_group(self.root, info.quarantine, "quarantine")
+            except FileNotFoundError as error:
+                if attempt == 2:
+                    raise ArtifactCorruptError(
+                        f"segment {info.quarantine.segment} of {ticker} is missing from the store"
+                    ) from error
+        return None
 
     def _full_bars(self, ticker: str) -> Bars:
         """All bars of ``ticker``, from the cache or disk (one retry if a concurrent import

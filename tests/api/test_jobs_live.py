@@ -24,6 +24,12 @@ def _env(**extra: str) -> dict[str, str]:
     return {"QE_DATA_DIR": str(SP500), "QE_AUTO_IMPORT": "0", **extra}
 
 
+def _sample_env(**extra: str) -> dict[str, str]:
+    # The sample universe is generated on a forced refresh (about 1.5 s, several times the
+    # 505-file import), which leaves room to act while the job is mid-way.
+    return {"QE_AUTO_IMPORT": "0", **extra}
+
+
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[LiveServer]:
     with running_server(tmp_path / "home", _env()) as live:
@@ -116,7 +122,12 @@ def test_queued_job_cancelled_while_subscribed_ends_stream(tmp_path: Path) -> No
         httpx.post(f"{server.base_url}/api/v1/jobs/{blocker}/cancel")
 
 
-def test_running_refresh_cancelled_leaves_store_unchanged(server: LiveServer) -> None:
+def test_running_refresh_cancelled_leaves_store_unchanged(tmp_path: Path) -> None:
+    with running_server(tmp_path / "home", _sample_env()) as server:
+        _cancel_running_refresh(server)
+
+
+def _cancel_running_refresh(server: LiveServer) -> None:
     first = _submit(server.base_url).json()["data"]["job_id"]
     assert _wait_terminal(server.base_url, first)["status"] == "succeeded"
     mode_before = httpx.get(f"{server.base_url}/api/v1/data/mode").json()["data"]
@@ -130,8 +141,8 @@ def test_running_refresh_cancelled_leaves_store_unchanged(server: LiveServer) ->
     with httpx.stream("GET", url, timeout=30) as reply:
         for event in read_events(reply):
             names.append(event.name)
-            if event.name == "progress" and not cancel_reply:
-                # The import is under way: cancel it mid-flight.
+            if event.data["status"] == "running" and not cancel_reply:
+                # The sample is being generated (about 1.5 s): cancel it mid-flight.
                 requested_at = time.monotonic()
                 cancel = httpx.post(f"{server.base_url}/api/v1/jobs/{job_id}/cancel")
                 cancel_reply = cancel.json()["data"]
@@ -173,7 +184,7 @@ def test_fourth_submission_is_queue_full(tmp_path: Path) -> None:
 
 def test_sigkill_during_a_job_then_restart(tmp_path: Path) -> None:
     home = tmp_path / "home"
-    env = _env(QE_MAX_CONCURRENT_JOBS="1")
+    env = _sample_env(QE_MAX_CONCURRENT_JOBS="1")
     server = start_server(home, env)
     try:
         running = _submit(server.base_url, force=True).json()["data"]["job_id"]
@@ -181,8 +192,9 @@ def test_sigkill_during_a_job_then_restart(tmp_path: Path) -> None:
         url = f"{server.base_url}/api/v1/jobs/{running}/events"
         with httpx.stream("GET", url, timeout=30) as reply:
             for event in read_events(reply):
-                if event.name == "progress":
-                    break  # mid-import: kill the server now
+                if event.data["status"] == "running":
+                    break
+        time.sleep(0.2)  # mid-way through generating the sample: kill the server now
     finally:
         stop_server(server, signal.SIGKILL)
     with running_server(home, env) as restarted:

@@ -10,6 +10,8 @@ import { formatInteger, humanize } from "../format";
 import { useQuality, useRefreshData, useUniverse } from "../queries";
 
 const PAGE_SIZES = [25, 50, 100, 500, 1000] as const;
+/** Jobs followed live in the refresh panel; each holds one of the browser's ~6 connections. */
+const MAX_PANEL_JOBS = 4;
 
 type SortKey = Exclude<keyof UniverseEntry, "sector">;
 type Sort = { key: SortKey; descending: boolean };
@@ -59,9 +61,14 @@ function RefreshPanel() {
       {refresh.isError && <ErrorMessage error={refresh.error} title="Could not start the refresh" />}
       {started.length > 0 && (
         <div className="job-cards" aria-live="polite" data-testid="refresh-jobs">
-          {started.map((jobId) => (
+          {started.slice(0, MAX_PANEL_JOBS).map((jobId) => (
             <LiveJobCard key={jobId} jobId={jobId} />
           ))}
+          {started.length > MAX_PANEL_JOBS && (
+            <p className="small muted">
+              {started.length - MAX_PANEL_JOBS} earlier job(s) started here are on the <Link to="/jobs">Jobs page</Link>.
+            </p>
+          )}
         </div>
       )}
     </section>

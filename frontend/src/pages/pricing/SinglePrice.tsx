@@ -40,7 +40,7 @@ const GREEK_ROWS: { key: keyof Greeks; label: string; meaning: string }[] = [
 
 export function GreeksTable({ greeks }: { greeks: Greeks }) {
   return (
-    <table className="table compact">
+    <table className="table compact greeks">
       <caption>Greeks</caption>
       <tbody>
         {GREEK_ROWS.map((row) => (

@@ -128,7 +128,7 @@ export function ModelControls({
         <select id={modelId} value={choice.model} onChange={(event) => selectModel(event.target.value)}>
           {models.map((item) => (
             <option key={item.name} value={item.name}>
-              {humanize(item.name)}
+              {item.name}
             </option>
           ))}
         </select>

@@ -1,0 +1,445 @@
+// End-to-end test of the built UI against the real server and real market data.
+//
+//   npm run build && npm run e2e
+//
+// Starts `python -m quant_engine serve` on a free port with a fresh QE_HOME and the S&P 500
+// sample of ../shared/data, drives /usr/bin/chromium with playwright-core through every
+// page, saves a screenshot per step into frontend/e2e-output/, and stops the server at the
+// end (also on failure). Exits non-zero with the failing step's message.
+import { spawn } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, createWriteStream } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+const FRONTEND = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const REPO = resolve(FRONTEND, "..");
+const PYTHON = join(REPO, ".venv", "bin", "python");
+const DATA_DIR = resolve(REPO, "..", "shared", "data", "sp500_5yr");
+const DIST_INDEX = join(FRONTEND, "dist", "index.html");
+const OUTPUT = join(FRONTEND, "e2e-output");
+const CHROMIUM = "/usr/bin/chromium";
+const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+const SERVER_START_TIMEOUT_MS = 60_000;
+const FIRST_IMPORT_TIMEOUT_MS = 90_000;
+const STEP_TIMEOUT_MS = 20_000;
+const SERVER_STOP_TIMEOUT_MS = 10_000;
+
+// ---------------------------------------------------------------- independent reference
+/** erf by its Maclaurin series; accurate to ~1e-15 for |x| < 3 (all this test needs). */
+function erf(x) {
+  if (Math.abs(x) >= 3) throw new Error(`erf series used outside its range: ${x}`);
+  let sum = 0;
+  let term = x; // (-1)^n x^(2n+1) / n!
+  for (let n = 0; n < 200; n += 1) {
+    const contribution = term / (2 * n + 1);
+    sum += contribution;
+    if (Math.abs(contribution) < 1e-17) break;
+    term *= (-x * x) / (n + 1);
+  }
+  return (2 / Math.sqrt(Math.PI)) * sum;
+}
+const normalCdf = (x) => 0.5 * (1 + erf(x / Math.SQRT2));
+
+/** Black–Scholes price of a European option without dividends (closed form). */
+function blackScholes({ spot, strike, time, rate, volatility, type }) {
+  const d1 = (Math.log(spot / strike) + (rate + 0.5 * volatility ** 2) * time) / (volatility * Math.sqrt(time));
+  const d2 = d1 - volatility * Math.sqrt(time);
+  const discount = Math.exp(-rate * time);
+  return type === "call"
+    ? spot * normalCdf(d1) - strike * discount * normalCdf(d2)
+    : strike * discount * normalCdf(-d2) - spot * normalCdf(-d1);
+}
+
+// ---------------------------------------------------------------- plumbing
+class StepFailure extends Error {}
+
+function check(condition, message) {
+  if (!condition) throw new StepFailure(message);
+}
+
+function freePort() {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+const sleep = (ms) => new Promise((done) => setTimeout(done, ms));
+
+async function waitFor(what, probe, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  let lastProblem = "no answer yet";
+  while (Date.now() < deadline) {
+    try {
+      const problem = await probe();
+      if (problem === null) return;
+      lastProblem = problem;
+    } catch (error) {
+      lastProblem = error.message;
+    }
+    await sleep(250);
+  }
+  throw new StepFailure(`timed out after ${timeoutMs / 1000} s waiting for ${what} (${lastProblem})`);
+}
+
+function startServer(port, home) {
+  const env = { ...process.env };
+  for (const key of Object.keys(env)) if (key.startsWith("QE_")) delete env[key]; // auth off, defaults
+  Object.assign(env, {
+    QE_HOME: home,
+    QE_DATA_DIR: DATA_DIR,
+    QE_MAX_CONCURRENT_JOBS: "1",
+    QE_AUTO_IMPORT: "1",
+  });
+  const log = createWriteStream(join(OUTPUT, "server.log"));
+  const child = spawn(PYTHON, ["-m", "quant_engine", "serve", "--port", String(port)], {
+    cwd: REPO,
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  child.stdout.pipe(log);
+  child.stderr.pipe(log);
+  return child;
+}
+
+async function stopServer(child) {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((done) => child.once("exit", done));
+  child.kill("SIGTERM");
+  let timer;
+  const timeout = new Promise((done) => {
+    timer = setTimeout(() => done("timeout"), SERVER_STOP_TIMEOUT_MS);
+  });
+  const outcome = await Promise.race([exited, timeout]);
+  clearTimeout(timer);
+  if (outcome === "timeout") {
+    child.kill("SIGKILL");
+    await exited;
+  }
+}
+
+async function getJson(url) {
+  const response = await fetch(url);
+  const body = await response.json();
+  return { status: response.status, body };
+}
+
+// ---------------------------------------------------------------- the steps
+function makeSteps(base) {
+  const screenshot = async (page, name, { fullPage = false } = {}) => {
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.screenshot({ path: join(OUTPUT, `${name}.png`), fullPage, animations: "disabled" });
+  };
+  const forceRefresh = async (page, times) => {
+    await page.getByLabel("force (re-import unchanged files)").check();
+    const button = page.getByRole("button", { name: "Refresh data" });
+    const before = await page.locator(".job-card").count();
+    for (let started = 0; started < times; started += 1) {
+      await button.click(); // waits until the previous POST answered (the button is re-enabled)
+      await page.locator(".job-card").nth(before + started).waitFor();
+    }
+    // Cards are newest first: the first `times` are the jobs just started.
+    const ids = await page.locator(".job-card").evaluateAll((cards) => cards.map((card) => card.getAttribute("data-job-id")));
+    return ids.slice(0, times);
+  };
+  const nav = (page, label) => page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: label }).click();
+
+  return [
+    {
+      name: "overview",
+      async run(page) {
+        await page.goto(`${base}/`);
+        await page.getByRole("heading", { name: "Overview", level: 1 }).waitFor();
+        await page.getByTestId("health-status").filter({ hasText: "ok" }).waitFor();
+        await page.getByTestId("data-mode").filter({ hasText: "directory" }).waitFor();
+        const fingerprint = (await page.getByTestId("universe-fingerprint").textContent()) ?? "";
+        check(/^[0-9a-f]{64}$/.test(fingerprint.trim()), `universe fingerprint is not a sha256: "${fingerprint}"`);
+        await page.getByText("505", { exact: true }).first().waitFor(); // tickers imported
+        await screenshot(page, "01-overview");
+      },
+    },
+    {
+      name: "refresh data and follow it live to succeeded",
+      async run(page) {
+        await nav(page, "Data");
+        await page.getByTestId("universe-table").waitFor();
+        const [jobId] = await forceRefresh(page, 1);
+        const card = page.locator(`.job-card[data-job-id="${jobId}"]`);
+        await page.locator(`.job-card[data-job-id="${jobId}"][data-status="succeeded"]`).waitFor();
+        await card.locator('.stream[data-last-event="done"]').waitFor();
+        const trail = (await card.locator(".stream").textContent()) ?? "";
+        check(trail.includes("status") && trail.includes("completed") && trail.includes("done"),
+          `the job card did not hear status → … → completed → done over SSE: "${trail}"`);
+        check((await card.textContent()).includes("Imported"), "the succeeded job card shows no import result");
+        await screenshot(page, "02-data-refresh-succeeded");
+      },
+    },
+    {
+      name: "jobs page follows a queued job live to succeeded",
+      async run(page) {
+        const [queuedId, runningId] = await forceRefresh(page, 2);
+        await nav(page, "Jobs");
+        const row = (id) => page.locator(`[data-testid="jobs-table"] tr[data-job-id="${id}"]`);
+        await row(queuedId).waitFor();
+        await screenshot(page, "03-jobs-live");
+        for (const id of [runningId, queuedId]) {
+          await page.locator(`[data-testid="jobs-table"] tr[data-job-id="${id}"][data-status="succeeded"]`).waitFor();
+        }
+        await row(queuedId).locator('.stream[data-last-event="done"]').waitFor({ timeout: 5_000 }).catch(() => {
+          throw new StepFailure("the jobs list did not follow the queued job over SSE to its done event");
+        });
+        const trail = (await row(queuedId).locator(".stream").textContent()) ?? "";
+        check(trail.includes("completed"), `the queued job's row never heard 'completed': "${trail}"`);
+        await screenshot(page, "04-jobs-succeeded-live");
+      },
+    },
+    {
+      name: "queue two refreshes and cancel the queued one",
+      async run(page) {
+        await nav(page, "Data");
+        await forceRefresh(page, 2);
+        const queued = page.locator('.job-card[data-status="queued"]');
+        await queued.first().waitFor({ timeout: 5_000 }).catch(() => {
+          throw new StepFailure("with QE_MAX_CONCURRENT_JOBS=1 the second refresh was never shown as queued");
+        });
+        const jobId = await queued.first().getAttribute("data-job-id");
+        await queued.first().getByRole("button", { name: /^Cancel job/ }).click();
+        const cancelledCard = page.locator(`.job-card[data-job-id="${jobId}"]`);
+        await page.locator(`.job-card[data-job-id="${jobId}"][data-status="cancelled"]`).waitFor();
+        await cancelledCard.locator(".badge", { hasText: "Cancelled" }).waitFor();
+        await cancelledCard.locator('.stream[data-last-event="done"]').waitFor();
+        await waitFor("the other refresh to succeed", async () =>
+          (await page.locator('.job-card[data-status="succeeded"]').count()) === 1 &&
+          (await page.locator('.job-card[data-status="running"], .job-card[data-status="queued"]').count()) === 0
+            ? null
+            : "a job is still unfinished", STEP_TIMEOUT_MS);
+        await screenshot(page, "05-data-queued-job-cancelled");
+
+        await nav(page, "Jobs");
+        await page.locator(`[data-testid="jobs-table"] tr[data-job-id="${jobId}"][data-status="cancelled"]`).waitFor();
+        await screenshot(page, "06-jobs-with-cancelled");
+
+        // A client-side route opened directly: the server must answer index.html for it.
+        await page.goto(`${base}/jobs/${jobId}`);
+        await page.locator(`[data-job-id="${jobId}"][data-status="cancelled"]`).waitFor();
+        const api = await getJson(`${base}/api/v1/jobs/${jobId}`);
+        check(api.body.data.status === "cancelled", `the API says job ${jobId} is ${api.body.data.status}, not cancelled`);
+        await screenshot(page, "07-job-detail-cancelled");
+      },
+    },
+    {
+      name: "price one option (checked against closed-form Black–Scholes)",
+      async run(page, context) {
+        await nav(page, "Pricing");
+        const form = page.getByTestId("price-form");
+        await form.waitFor();
+        const fill = async (label, value) => form.getByLabel(label, { exact: true }).fill(value);
+        await fill("Spot (S)", "100");
+        await fill("Strike (K)", "100");
+        await fill("Time to expiry (years)", "1");
+        await fill("Risk-free rate", "0.05");
+        await form.getByLabel("Call").check();
+
+        // Out of the contract's bounds: caught in the browser, nothing is sent.
+        const sentBefore = context.priceRequests;
+        await fill("Volatility", "11");
+        await form.getByRole("button", { name: "Price" }).click();
+        await form.locator(".field-invalid .field-error", { hasText: "must be ≤ 10" }).waitFor();
+        check(context.priceRequests === sentBefore, "an out-of-bounds volatility was sent to the server");
+
+        await fill("Volatility", "0.2");
+        await form.getByRole("button", { name: "Price" }).click();
+        const priceText = (await page.getByTestId("option-price").textContent()) ?? "";
+        const shown = Number(priceText.replace(/,/g, ""));
+        const expected = blackScholes({ spot: 100, strike: 100, time: 1, rate: 0.05, volatility: 0.2, type: "call" });
+        check(Math.abs(expected - 10.4506) < 1e-4, `reference Black–Scholes is off: ${expected}`);
+        check(Math.abs(shown - expected) < 1e-6, `UI price ${priceText} differs from Black–Scholes ${expected.toFixed(8)}`);
+        check(context.priceRequests === sentBefore + 1, "pricing did not send exactly one request");
+        await page.getByTestId("greek-delta").waitFor();
+        await page.locator("section", { has: page.getByTestId("price-form") }).screenshot({
+          path: join(OUTPUT, "08-pricing-single.png"),
+          animations: "disabled",
+        });
+
+        const iv = page.getByTestId("iv-form");
+        await iv.getByLabel("Observed option price").fill(expected.toFixed(6));
+        await iv.getByRole("button", { name: "Solve for volatility" }).click();
+        const ivText = (await page.getByTestId("implied-volatility").textContent()) ?? "";
+        check(Math.abs(Number(ivText) - 0.2) < 1e-5, `implied volatility of the BS price is ${ivText}, not 0.2`);
+      },
+    },
+    {
+      name: "batch with one bad row",
+      async run(page) {
+        const form = page.getByTestId("batch-form");
+        await form.getByRole("textbox").fill(
+          [
+            "spot,strike,time_to_expiry,rate,volatility,option_type",
+            "100,100,1,0.05,0.2,call",
+            "100,100,1,0.05,-0.2,call",
+            "100,100,1,0.05,0.2,put",
+          ].join("\n"),
+        );
+        await form.getByRole("button", { name: "Price batch" }).click();
+        const table = page.getByTestId("batch-table");
+        await table.waitFor();
+        const rows = table.locator("tbody tr");
+        check((await rows.count()) === 3, `batch table has ${await rows.count()} rows, expected 3`);
+        const callPrice = Number(await rows.nth(0).getByTestId("batch-row-price").textContent());
+        const error = (await rows.nth(1).getByTestId("batch-row-error").textContent()) ?? "";
+        const putPrice = Number(await rows.nth(2).getByTestId("batch-row-price").textContent());
+        const call = blackScholes({ spot: 100, strike: 100, time: 1, rate: 0.05, volatility: 0.2, type: "call" });
+        const put = blackScholes({ spot: 100, strike: 100, time: 1, rate: 0.05, volatility: 0.2, type: "put" });
+        check(Math.abs(callPrice - call) < 1e-6, `batch call ${callPrice} ≠ Black–Scholes ${call}`);
+        check(Math.abs(putPrice - put) < 1e-6, `batch put ${putPrice} ≠ Black–Scholes ${put}`);
+        check(error.includes("VALIDATION_ERROR") && error.includes("volatility"),
+          `the negative-volatility row's error does not name volatility: "${error}"`);
+        await page.getByTestId("batch-summary").filter({ hasText: "2 priced, 1 failed" }).waitFor();
+        await page.locator("section", { has: form }).screenshot({ path: join(OUTPUT, "09-pricing-batch.png"), animations: "disabled" });
+      },
+    },
+    {
+      name: "logs",
+      async run(page) {
+        await nav(page, "Logs");
+        const table = page.getByTestId("logs-table");
+        await table.waitFor();
+        await table.getByText("POST /api/v1/data/refresh", { exact: false }).first().waitFor();
+        await screenshot(page, "10-logs");
+        await page.getByLabel("Minimum level").selectOption("error");
+        await waitFor("the error-level filter to apply", async () => {
+          const levels = await page.locator('[data-testid="logs-table"] tbody .badge').allTextContents();
+          const empty = await page.getByText("No records at this level.").count();
+          if (empty > 0) return null;
+          const wrong = levels.filter((level) => level !== "ERROR" && level !== "CRITICAL");
+          return wrong.length === 0 ? null : `still showing ${wrong.join(", ")}`;
+        }, STEP_TIMEOUT_MS);
+      },
+    },
+    {
+      name: "ticker page with a real price chart",
+      async run(page) {
+        await nav(page, "Data");
+        await page.getByTestId("universe-table").waitFor();
+        await page.getByLabel("Quality", { exact: true }).selectOption("warnings");
+        await page.getByTestId("universe-table").getByText("16 tickers", { exact: false }).waitFor();
+        await screenshot(page, "11-data-warnings-filter");
+        await page.getByLabel("Quality", { exact: true }).selectOption("");
+        await page.getByTestId("universe-table").getByRole("link", { name: "AAPL", exact: true }).click();
+        await page.getByRole("heading", { name: "AAPL", level: 1 }).waitFor();
+        const chart = page.getByTestId("price-volume-chart");
+        await chart.waitFor();
+        const bars = await chart.locator(".volume rect").count();
+        check(bars > 200 && bars < 300, `one year of AAPL should be ~250 daily bars, the chart has ${bars}`);
+        const line = (await chart.locator(".close-line").getAttribute("d")) ?? "";
+        check(line.split("L").length === bars, "the close line does not have one point per bar");
+        const api = await getJson(`${base}/api/v1/data/tickers/AAPL/bars?start=2017-02-07&end=2018-02-07`);
+        check(api.body.data.count === bars, `API has ${api.body.data.count} bars for the range, chart ${bars}`);
+        await chart.focus();
+        await page.keyboard.press("End");
+        await page.locator(".chart-readout strong", { hasText: "2018-02-07" }).waitFor();
+        await screenshot(page, "12-ticker-AAPL", { fullPage: true });
+
+        await page.goto(`${base}/data/AOS`); // a ticker with a quarantined row
+        await page.getByText("Inconsistent ohlc").waitFor();
+        await page.getByTestId("price-volume-chart").waitFor();
+        await screenshot(page, "13-ticker-AOS-quality", { fullPage: true });
+      },
+    },
+  ];
+}
+
+// ---------------------------------------------------------------- main
+async function main() {
+  for (const [path, hint] of [
+    [DIST_INDEX, "build the UI first: npm run build"],
+    [PYTHON, "create the virtualenv first (make run or make test does)"],
+    [DATA_DIR, "the S&P 500 sample is expected at <repo>/../shared/data/sp500_5yr"],
+    [CHROMIUM, "install it: apt-get install -y chromium"],
+  ]) {
+    if (!existsSync(path)) throw new StepFailure(`missing ${path}: ${hint}`);
+  }
+  rmSync(OUTPUT, { recursive: true, force: true });
+  mkdirSync(OUTPUT, { recursive: true });
+  const home = mkdtempSync(join(tmpdir(), "qe-e2e-"));
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const started = Date.now();
+  const server = startServer(port, home);
+  let browser;
+  const cleanup = async () => {
+    await browser?.close().catch(() => {});
+    await stopServer(server);
+    rmSync(home, { recursive: true, force: true });
+  };
+  process.once("SIGINT", () => void cleanup().then(() => process.exit(130)));
+
+  try {
+    server.once("exit", (code) => {
+      if (code !== null && code !== 0) console.error(`server exited with ${code}; see e2e-output/server.log`);
+    });
+    await waitFor("the server's /api/v1/health", async () => {
+      if (server.exitCode !== null) throw new StepFailure("the server exited; see e2e-output/server.log");
+      return (await getJson(`${base}/api/v1/health`)).status === 200 ? null : "not healthy";
+    }, SERVER_START_TIMEOUT_MS);
+    await waitFor("the first data import", async () => {
+      const { status, body } = await getJson(`${base}/api/v1/data/mode`);
+      return status === 200 ? null : `${status} ${body.error?.code}`;
+    }, FIRST_IMPORT_TIMEOUT_MS);
+    console.log(`server ready on ${base} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+    const page = await browser.newPage({ viewport: { width: 1366, height: 900 } });
+    page.setDefaultTimeout(STEP_TIMEOUT_MS);
+    const context = { priceRequests: 0, pageErrors: [] };
+    page.on("request", (request) => {
+      if (request.url().endsWith("/api/v1/pricing/price")) context.priceRequests += 1;
+    });
+    page.on("pageerror", (error) => context.pageErrors.push(error.message));
+    const consoleErrors = [];
+    page.on("console", (message) => {
+      if (message.type() === "error") consoleErrors.push(message.text());
+    });
+
+    for (const step of makeSteps(base)) {
+      const stepStart = Date.now();
+      try {
+        await step.run(page, context);
+      } catch (error) {
+        const shot = join(OUTPUT, "failure.png");
+        await page.screenshot({ path: shot, fullPage: true }).catch(() => {});
+        throw new StepFailure(`step "${step.name}" failed: ${error.message}\n  (screenshot: ${shot})`);
+      }
+      check(context.pageErrors.length === 0, `uncaught error in the page during "${step.name}": ${context.pageErrors.join("; ")}`);
+      console.log(`ok   ${step.name} (${((Date.now() - stepStart) / 1000).toFixed(1)} s)`);
+    }
+    if (consoleErrors.length > 0) {
+      console.log(`note: the browser console logged ${consoleErrors.length} error(s):\n  ${consoleErrors.join("\n  ")}`);
+    }
+    console.log(`e2e passed in ${((Date.now() - started) / 1000).toFixed(1)} s; screenshots in ${OUTPUT}`);
+  } finally {
+    await cleanup();
+  }
+}
+
+main().catch((error) => {
+  console.error(`e2e FAILED: ${error instanceof StepFailure ? error.message : error.stack}`);
+  process.exit(1);
+});
