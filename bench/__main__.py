@@ -11,6 +11,8 @@ import importlib
 import sys
 from collections.abc import Callable
 
+from bench.table import print_table
+
 BENCHMARKS = (
     "bench.pricing_engine",
     "bench.api_pricing",
@@ -20,31 +22,13 @@ BENCHMARKS = (
 )
 
 
-def _format_seconds(value: object) -> str:
-    seconds = float(value)  # type: ignore[arg-type]
-    return f"{seconds * 1000:.2f} ms" if seconds < 1 else f"{seconds:.3f} s"
-
-
 def main() -> int:
     rows: list[dict[str, object]] = []
     for name in BENCHMARKS:
         print(f"running {name} …", file=sys.stderr, flush=True)
         run: Callable[[], list[dict[str, object]]] = importlib.import_module(name).run
         rows.extend(run())
-    header = ("benchmark", "measured", "reference", "reference time", "ratio")
-    table = [
-        (
-            str(row["name"]),
-            _format_seconds(row["seconds"]),
-            str(row["reference"]),
-            _format_seconds(row["reference_seconds"]),
-            f"{float(row['ratio']):.3f}",  # type: ignore[arg-type]
-        )
-        for row in rows
-    ]
-    widths = [max(len(line[i]) for line in (header, *table)) for i in range(len(header))]
-    for line in (header, tuple("-" * width for width in widths), *table):
-        print("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)))
+    print_table(rows)
     return 0
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pyarrow.csv as pacsv
 
+from bench.table import print_table
 from quant_engine.data import Store, import_directory
 
 DATA_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "sp500_5yr"
@@ -73,20 +74,5 @@ def run() -> list[dict[str, object]]:
     ]
 
 
-def _print_table(rows: list[dict[str, object]]) -> None:
-    if not rows:
-        print(f"skipped: {DATA_DIR} is absent")
-        return
-    width = max([len("benchmark"), *(len(str(row["name"])) for row in rows)])
-    header = f"{'benchmark':<{width}} {'ours s':>9} {'reference':>21} {'ref s':>9} {'ratio':>8}"
-    print(header)
-    print("-" * len(header))
-    for row in rows:
-        print(
-            f"{row['name']!s:<{width}} {row['seconds']:>9.4f} {row['reference']!s:>21} "
-            f"{row['reference_seconds']:>9.4f} {row['ratio']:>8.4f}"
-        )
-
-
 if __name__ == "__main__":
-    _print_table(run())
+    print_table(run())

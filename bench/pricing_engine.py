@@ -22,6 +22,7 @@ from vollib.black_scholes_merton.implied_volatility import (
     implied_volatility as vollib_implied_volatility,
 )
 
+from bench.table import print_table
 from quant_engine.pricing import OptionBatch, implied_volatility, price_options
 from quant_engine.pricing.black_scholes import black_scholes_price
 
@@ -212,17 +213,5 @@ def run() -> list[dict[str, object]]:
     return _vollib_comparisons(batch, prices) + _vectorized_comparisons(batch, prices)
 
 
-def _print_table(rows: list[dict[str, object]]) -> None:
-    width = max([len("benchmark"), *(len(str(row["name"])) for row in rows)])
-    header = f"{'benchmark':<{width}} {'ours s':>9} {'reference':>21} {'ref s':>9} {'ratio':>8}"
-    print(header)
-    print("-" * len(header))
-    for row in rows:
-        print(
-            f"{row['name']!s:<{width}} {row['seconds']:>9.4f} {row['reference']!s:>21} "
-            f"{row['reference_seconds']:>9.4f} {row['ratio']:>8.4f}"
-        )
-
-
 if __name__ == "__main__":
-    _print_table(run())
+    print_table(run())
