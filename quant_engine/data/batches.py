@@ -73,17 +73,25 @@ class _Placement:
 
 
 def run_batch(
-    steps: Sequence[Step], writer: StoreWriter, cancel: CancelToken | None, force: bool
+    steps: Sequence[Step],
+    writer: StoreWriter,
+    cancel: CancelToken | None,
+    force: bool,
+    on_prepared: Callable[[str], None] | None = None,
 ) -> list[Entry] | None:
     """Entries of ``steps`` (carry or process), in order; None when cancelled first.
 
     ``force`` rewrites a segment even when one with the same content is in place.
+    ``on_prepared(source name)`` is called (from this worker thread) after each source is
+    loaded, the long part of a batch, so progress can move while the batch runs.
     """
     prepared: list[Loaded | _Copied] = []
     for step in steps:
         if is_cancelled(cancel):
             return None
         prepared.append(_prepare(step, writer))
+        if on_prepared is not None:
+            on_prepared(step.source.name)
     positions = [index for index, item in enumerate(prepared) if isinstance(item, Loaded)]
     loaded = [item for item in prepared if isinstance(item, Loaded)]
     parsed = dict(zip(positions, parse_all(loaded), strict=True))

@@ -20,6 +20,7 @@ cancel or an error removes every segment written and leaves the store as it was.
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -51,6 +52,8 @@ from quant_engine.data.sources import Source, file_source, list_folder, sample_s
 from quant_engine.data.store import SEGMENT_TICKERS, SEGMENTS_DIR, Store, StoreWriter
 
 MAX_IMPORT_WORKERS = 8
+LOADING_SHARE = 0.9
+"""Share of the progress bar given to loading sources; the rest to checking and writing."""
 _DONE: Mapping[Action, str] = MappingProxyType(
     {"keep": "unchanged", "carry": "unchanged, moved", "process": "read"}
 )
@@ -255,17 +258,55 @@ def _run(
     """Outcomes of ``steps`` in order; cancel checks and progress once per source."""
     entries: list[Entry] = []
     total = len(steps)
-    for index, (step, entry) in enumerate(_entries(job, writer, pool, workers, steps)):
+    meter = _ProgressMeter(job.progress, total)
+    for index, (step, entry) in enumerate(_entries(job, writer, pool, workers, steps, meter=meter)):
         if is_cancelled(job.cancel):
             raise ImportCancelled(f"import cancelled after {index} of {total} sources")
         entries.append(entry)
-        if job.progress is not None:
-            job.progress((index + 1) / total, f"{step.source.name}: {_DONE[step.action]}")
+        meter.report((index + 1) / total, f"{step.source.name}: {_DONE[step.action]}")
     return entries
 
 
+class _ProgressMeter:
+    """Forwards progress only when it moves forward.
+
+    Two sources feed it: worker threads as each source is loaded (the slow part of a batch)
+    and the calling thread as outcomes are taken in order; either may be ahead.
+    """
+
+    def __init__(self, progress: ProgressCallback | None, total: int) -> None:
+        self._progress = progress
+        self._total = max(total, 1)
+        self._loaded = 0
+        self._last = -1.0
+        self._lock = threading.Lock()
+
+    def loaded(self, source_name: str) -> None:
+        """One more source is loaded (called from worker threads)."""
+        with self._lock:
+            self._loaded += 1
+            fraction = LOADING_SHARE * self._loaded / self._total
+        self.report(fraction, f"{source_name}: read")
+
+    def report(self, fraction: float, message: str) -> None:
+        """Forward ``fraction`` (0..1) unless progress already went further."""
+        if self._progress is None:
+            return
+        with self._lock:
+            if fraction < self._last:
+                return
+            self._last = fraction
+            self._progress(fraction, message)
+
+
 def _entries(
-    job: _Job, writer: StoreWriter, pool: ThreadPoolExecutor, workers: int, steps: list[Step]
+    job: _Job,
+    writer: StoreWriter,
+    pool: ThreadPoolExecutor,
+    workers: int,
+    steps: list[Step],
+    *,
+    meter: _ProgressMeter,
 ) -> Iterator[tuple[Step, Entry]]:
     """Each step with its entry, in order: kept ones at once, the others from batches run
     by the pool, at most ``workers + 1`` batches ahead."""
@@ -284,7 +325,9 @@ def _entries(
         number = batch_of[index]
         while submitted < min(len(batches), number + workers + 1):
             batch_steps = [steps[position] for position in batches[submitted]]
-            running[submitted] = pool.submit(run_batch, batch_steps, writer, job.cancel, job.force)
+            running[submitted] = pool.submit(
+                run_batch, batch_steps, writer, job.cancel, job.force, meter.loaded
+            )
             submitted += 1
         if index not in finished:
             outcome = running.pop(number).result()

@@ -277,11 +277,17 @@ def test_error_mid_import_leaves_the_store_exactly_as_before(
     assert _snapshot(store.root) == before
 
 
-def test_progress_is_reported_once_per_file_up_to_one(tmp_path: Path) -> None:
+def test_progress_moves_forward_while_files_load_and_ends_at_one(tmp_path: Path) -> None:
     folder = _folder(tmp_path, {f"T{index}.csv": CLEAN for index in range(5)})
-    seen: list[float] = []
-    import_directory(folder, Store(tmp_path / "store"), progress=lambda f, m: seen.append(f))
-    assert seen == [0.2, 0.4, 0.6, 0.8, 1.0]
+    seen: list[tuple[float, str]] = []
+    import_directory(folder, Store(tmp_path / "store"), progress=lambda f, m: seen.append((f, m)))
+    fractions = [fraction for fraction, _ in seen]
+    assert fractions == sorted(fractions)
+    assert fractions[-1] == 1.0
+    # Loading reports each file as it is read (all five land in one batch), before the
+    # batch's outcomes are taken in order.
+    loaded = [fraction for fraction, message in seen if message.endswith(": read")]
+    assert [round(fraction, 6) for fraction in loaded[:5]] == [0.18, 0.36, 0.54, 0.72, 0.9]
 
 
 # --------------------------------------------------------------- hand-made folders

@@ -39,7 +39,7 @@ StatusParam = Annotated[QualityStatus | None, Query()]
 
 
 async def _cached(
-    request: Request, state: StateDep, domain: CacheDomain, key: str, build: Callable[[], bytes]
+    state: StateDep, domain: CacheDomain, key: str, build: Callable[[], bytes]
 ) -> tuple[bytes, bool]:
     """The serialized data for ``key``: from the cache, or built off the loop and stored."""
     hit = state.cache.get(domain, key)
@@ -66,7 +66,7 @@ def _date(name: str, value: str | None) -> dt.date | None:
 @router.get("/data/mode", operation_id="getDataMode")
 async def get_data_mode(request: Request, state: StateDep) -> Response:
     payload, cached = await _cached(
-        request, state, "data", "mode", lambda: data_json(service.data_mode(state.store))
+        state, "data", "mode", lambda: data_json(service.data_mode(state.store))
     )
     return envelope_response(request, DataModeEnvelope, payload, cached=cached)
 
@@ -81,7 +81,6 @@ async def list_universe(
 ) -> Response:
     key = f"universe|{status}|{limit}|{cursor}"
     payload, cached = await _cached(
-        request,
         state,
         "data",
         key,
@@ -93,7 +92,6 @@ async def list_universe(
 @router.get("/data/tickers/{ticker}", operation_id="getTicker")
 async def get_ticker(request: Request, state: StateDep, ticker: TickerParam) -> Response:
     payload, cached = await _cached(
-        request,
         state,
         "data",
         f"ticker|{ticker}",
@@ -118,7 +116,6 @@ async def get_bars(
             [ErrorDetail(loc=("query", "start"), msg="must not be after end")],
         )
     payload, cached = await _cached(
-        request,
         state,
         "data",
         f"bars|{ticker}|{first}|{last}|{limit}",
@@ -132,7 +129,6 @@ async def get_data_quality(
     request: Request, state: StateDep, status: StatusParam = None
 ) -> Response:
     payload, cached = await _cached(
-        request,
         state,
         "data",
         f"quality|{status}",
