@@ -10,6 +10,8 @@ from pydantic import ValidationError
 
 from quant_engine.core.settings import Settings
 
+SHUTDOWN_GRACE_SECONDS = 5
+
 
 def _settings_or_exit() -> Settings:
     try:
@@ -31,7 +33,14 @@ def _serve(args: argparse.Namespace) -> int:
     if problem is not None:
         print(f"quant_engine: {problem}", file=sys.stderr)
         return 2
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port,
+        log_level="info",
+        # Open event streams would otherwise hold shutdown until their jobs end.
+        timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
+    )
     return 0
 
 

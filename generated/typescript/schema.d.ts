@@ -391,7 +391,11 @@ export interface components {
             error: components["schemas"]["ErrorBody"];
             meta: components["schemas"]["Meta"];
         };
-        /** @enum {string} */
+        /**
+         * @description `ok`, or `degraded` when the service answers but market data is not available (the
+         *     first import has not committed yet, or the store cannot be read).
+         * @enum {string}
+         */
         HealthStatus: "ok" | "degraded";
         Health: {
             status: components["schemas"]["HealthStatus"];
@@ -931,7 +935,10 @@ export interface components {
             /** Format: date-time */
             finished_at: string | null;
             error: components["schemas"]["JobError"] | null;
-            /** @description The job's result (by `job_type`); null until it succeeds. */
+            /**
+             * @description The job's result (by `job_type`): set when it succeeds, and also when it fails
+             *     with `ITEMS_FAILED` (what it did before giving up); null otherwise.
+             */
             result: components["schemas"]["DataRefreshResult"] | null;
         };
         JobEnvelope: {
@@ -1008,7 +1015,10 @@ export interface components {
                 "application/json": components["schemas"]["ErrorEnvelope"];
             };
         };
-        /** @description A subsystem is degraded, e.g. the data store is being initialised. */
+        /**
+         * @description A subsystem is unavailable (`UNAVAILABLE`): the service is starting or stopping, or
+         *     the data store has not received its first import yet.
+         */
         Unavailable: {
             headers: {
                 [name: string]: unknown;
@@ -1116,7 +1126,9 @@ export interface operations {
                     "application/json": components["schemas"]["HealthEnvelope"];
                 };
             };
+            422: components["responses"]["ValidationError"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
         };
     };
     listLogs: {
@@ -1146,6 +1158,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             422: components["responses"]["ValidationError"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
         };
     };
     listPricingModels: {
@@ -1168,7 +1181,9 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            422: components["responses"]["ValidationError"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
         };
     };
     priceOption: {
@@ -1199,6 +1214,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["ValidationError"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
         };
     };
     priceOptionBatch: {
@@ -1229,6 +1245,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["ValidationError"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
         };
     };
     impliedVolatility: {
@@ -1259,6 +1276,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["ValidationError"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
         };
     };
     impliedVolatilityBatch: {
@@ -1289,6 +1307,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["ValidationError"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
         };
     };
     getDataMode: {
@@ -1471,6 +1490,7 @@ export interface operations {
             422: components["responses"]["ValidationError"];
             429: components["responses"]["QueueFull"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
         };
     };
     listJobs: {
@@ -1501,6 +1521,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             422: components["responses"]["ValidationError"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
         };
     };
     getJob: {
@@ -1529,6 +1550,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             422: components["responses"]["ValidationError"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
         };
     };
     cancelJob: {
@@ -1558,6 +1580,7 @@ export interface operations {
             409: components["responses"]["Conflict"];
             422: components["responses"]["ValidationError"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
         };
     };
     streamJobEvents: {
@@ -1586,6 +1609,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             422: components["responses"]["ValidationError"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
         };
     };
 }

@@ -51,6 +51,7 @@ def _build_state(settings: Settings, contract: Contract) -> AppState:
         max_queued=settings.max_queued,
         supervisor=supervisor,
         exclusive_types=EXCLUSIVE_JOB_TYPES,
+        expose_errors=settings.env == "dev",
     )
     return AppState(
         settings=settings,
@@ -70,7 +71,8 @@ async def _start_services(state: AppState) -> None:
     cache = state.cache
 
     def on_job_event(event: JobEvent) -> None:
-        if event.name == "completed" and event.record.job_type == DATA_REFRESH:
+        # A failed refresh may have committed too (ITEMS_FAILED): clear on every ending.
+        if event.record.job_type == DATA_REFRESH and event.record.is_terminal:
             dropped = cache.invalidate_on_data_refresh()
             logger.info("data refreshed: %d cached response(s) invalidated", dropped)
 
@@ -105,19 +107,22 @@ def _lifespan(settings: Settings, contract: Contract) -> Any:
         state = await asyncio.to_thread(_build_state, settings, contract)
         logbuffer.attach(state.log_buffer, settings.log_level)
         app.state.qe = state
-        await _start_services(state)
-        # Everything allocated at startup lives as long as the app: move it out of the
-        # collector's sight so full collections during large requests stay cheap.
-        gc.freeze()
-        logger.info(
-            "quant_engine %s started (home=%s, auth=%s)",
-            __version__,
-            settings.home,
-            "on" if settings.auth_enabled else "off",
-        )
         try:
+            await _start_services(state)
+            # What startup allocated lives as long as the app: collect the garbage, then
+            # move the rest out of the collector's sight so full collections during large
+            # requests stay cheap (undone at shutdown).
+            gc.collect()
+            gc.freeze()
+            logger.info(
+                "quant_engine %s started (home=%s, auth=%s)",
+                __version__,
+                settings.home,
+                "on" if settings.auth_enabled else "off",
+            )
             yield
         finally:
+            gc.unfreeze()
             await state.runner.stop()
             await state.tasks.shutdown()
             await asyncio.to_thread(state.job_store.close)
@@ -162,6 +167,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     _add_api_routes(app)
     _add_contract_routes(app, contract)
     install_ui(app, settings.ui_dir or DEFAULT_UI_DIR)  # last: its catch-all route
+    # add_middleware wraps: the last added is outermost. CORS goes outside the request
+    # context so the envelopes that middleware writes itself (413, 500) carry CORS headers.
+    app.add_middleware(
+        RequestContextMiddleware,
+        max_body_bytes=settings.max_body_bytes,
+        dev=settings.env == "dev",
+    )
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -170,9 +182,4 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
             expose_headers=["X-Request-ID", "Location"],
         )
-    app.add_middleware(
-        RequestContextMiddleware,
-        max_body_bytes=settings.max_body_bytes,
-        dev=settings.env == "dev",
-    )
     return app

@@ -79,13 +79,16 @@ class TokenVerifier:
 
     @staticmethod
     def authorize(principal: Principal, operation: Operation) -> None:
-        """Raise FORBIDDEN unless ``principal`` holds every scope ``operation`` needs."""
-        missing = [s for s in operation.required_scopes or () if s not in principal.scopes]
-        if missing:
-            raise ForbiddenError(
-                f"Operation {operation.operation_id} needs scope '{' '.join(missing)}'; "
-                f"token has '{' '.join(sorted(principal.scopes)) or '(none)'}'"
-            )
+        """Raise FORBIDDEN unless ``principal`` satisfies one of the operation's
+        security alternatives (holds every scope it lists)."""
+        alternatives = operation.scope_alternatives or ()
+        if any(set(scopes) <= principal.scopes for scopes in alternatives):
+            return
+        missing = [s for s in alternatives[0] if s not in principal.scopes] if alternatives else []
+        raise ForbiddenError(
+            f"Operation {operation.operation_id} needs scope '{' '.join(missing)}'; "
+            f"token has '{' '.join(sorted(principal.scopes)) or '(none)'}'"
+        )
 
 
 def issue_token(settings: Settings, subject: str, scopes: str, ttl_seconds: int) -> str:

@@ -18,8 +18,9 @@ class Operation:
     operation_id: str
     method: str
     path: str
-    # None: the operation is open (``security: []``); otherwise the scopes a token needs.
-    required_scopes: tuple[str, ...] | None
+    # None: the operation is open (``security: []``). Otherwise the alternatives of its
+    # ``security`` list (OpenAPI: any one suffices), each the scopes a token needs.
+    scope_alternatives: tuple[tuple[str, ...], ...] | None
 
 
 @dataclass(frozen=True)
@@ -35,17 +36,16 @@ class Contract:
         return str(self.document["info"]["version"])
 
 
-def _required_scopes(
+def _scope_alternatives(
     operation: dict[str, Any], default: list[dict[str, list[str]]] | None
-) -> tuple[str, ...] | None:
+) -> tuple[tuple[str, ...], ...] | None:
     requirements = operation.get("security", default)
-    if not requirements:
-        return None
-    scopes: list[str] = []
-    for requirement in requirements:
-        for scheme_scopes in requirement.values():
-            scopes.extend(scheme_scopes)
-    return tuple(sorted(set(scopes)))
+    if not requirements or any(not requirement for requirement in requirements):
+        return None  # `security: []`, or `{}` among the alternatives: no token needed
+    return tuple(
+        tuple(sorted({scope for scopes in requirement.values() for scope in scopes}))
+        for requirement in requirements
+    )
 
 
 def parse_contract(document: dict[str, Any]) -> Contract:
@@ -62,7 +62,7 @@ def parse_contract(document: dict[str, Any]) -> Contract:
                 operation_id=operation_id,
                 method=method.upper(),
                 path=path,
-                required_scopes=_required_scopes(operation, default_security),
+                scope_alternatives=_scope_alternatives(operation, default_security),
             )
     return Contract(document=document, operations=operations)
 

@@ -8,7 +8,12 @@ from fastapi import APIRouter, Depends, Request
 
 from quant_engine.api.auth import Principal
 from quant_engine.api.state import AppState
-from quant_engine.core.errors import ErrorDetail, UnavailableError, ValidationFailedError
+from quant_engine.core.errors import (
+    ErrorDetail,
+    ForbiddenError,
+    UnavailableError,
+    ValidationFailedError,
+)
 
 API_PREFIX = "/api/v1"
 
@@ -34,7 +39,10 @@ def authenticate(request: Request, state: StateDep) -> Principal | None:
     route = request.scope.get("route")
     operation_id = getattr(route, "operation_id", None)
     operation = state.contract.operations.get(operation_id or "")
-    if operation is None or operation.required_scopes is None:
+    if operation is None:
+        # Fail closed: a route the contract does not describe is never served unguarded.
+        raise ForbiddenError(f"Route {request.url.path} is not an operation of the contract")
+    if operation.scope_alternatives is None:
         return None
     principal = state.verifier.verify(request.headers.get("authorization"))
     state.verifier.authorize(principal, operation)

@@ -35,6 +35,7 @@ def _api_miss(request: Request) -> Response:
         if isinstance(route, APIRoute)
         and route.path.startswith("/api/")
         and route.path_regex.match(request.url.path)
+        and request.method not in (route.methods or ())
         for method in route.methods or ()
     )
     if allowed:
@@ -52,9 +53,15 @@ def install_ui(app: FastAPI, ui_dir: Path) -> None:
     index = root / "index.html"
 
     async def serve_ui(request: Request, full_path: str = "") -> Response:
-        if full_path == "api" or full_path.startswith("api/"):
+        relative = full_path.lstrip("/")
+        if relative == "api" or relative.startswith("api/"):
             return _api_miss(request)
-        asset = _asset(root, full_path)
+        if request.method not in {"GET", "HEAD"}:
+            error = MethodNotAllowedError(
+                f"Method {request.method} not allowed on {request.url.path}"
+            )
+            return error_response(request, error, {"Allow": "GET, HEAD"})
+        asset = _asset(root, relative)
         if asset is not None:
             hashed = asset.parent.name == "assets"  # Vite fingerprints these file names
             return FileResponse(asset, headers=_IMMUTABLE if hashed else _NO_CACHE)
@@ -62,5 +69,8 @@ def install_ui(app: FastAPI, ui_dir: Path) -> None:
             raise NotFoundError("The web UI is not built: run `make run` (it builds frontend/)")
         return FileResponse(index, headers=_NO_CACHE)
 
-    app.add_api_route("/", serve_ui, methods=["GET"], include_in_schema=False)
-    app.add_api_route("/{full_path:path}", serve_ui, methods=["GET"], include_in_schema=False)
+    # Every method reaches the catch-all, so an unknown /api path is a 404 whatever the
+    # method (a GET-only catch-all would make it a 405).
+    methods = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+    app.add_api_route("/", serve_ui, methods=methods, include_in_schema=False)
+    app.add_api_route("/{full_path:path}", serve_ui, methods=methods, include_in_schema=False)

@@ -79,6 +79,22 @@ class Settings(BaseSettings):
             return None
         return value
 
+    @field_validator("jwt_public_key")
+    @classmethod
+    def _parseable_public_key(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
+        from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
+        try:
+            key = load_pem_public_key(value.encode())
+        except (ValueError, TypeError) as error:
+            raise ValueError(f"QE_JWT_PUBLIC_KEY is not a PEM public key: {error}") from None
+        if not isinstance(key, RSAPublicKey):
+            raise ValueError("QE_JWT_PUBLIC_KEY must be an RSA public key (RS256)")
+        return value
+
     @model_validator(mode="after")
     def _check_auth(self) -> Settings:
         if self.jwt_secret is not None and self.jwt_public_key is not None:

@@ -12,12 +12,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from quant_engine.core.errors import ConflictError, NotFoundError, QueueFullError
+from quant_engine.core.errors import (
+    ArtifactCorruptError,
+    ConflictError,
+    NotFoundError,
+    QueueFullError,
+)
 from quant_engine.core.tasks import TaskSupervisor
 from quant_engine.jobs.models import (
     TERMINAL_EVENT,
@@ -53,6 +59,7 @@ class JobRunner:
         max_queued: int,
         supervisor: TaskSupervisor,
         exclusive_types: frozenset[str] = frozenset(),
+        expose_errors: bool = False,
     ) -> None:
         self.store = store
         self.functions = dict(functions)
@@ -60,6 +67,9 @@ class JobRunner:
         self.max_queued = max_queued
         self._supervisor = supervisor
         self._exclusive_types = exclusive_types
+        # A crashed job's exception text may name paths and internals: shown only in dev.
+        self._expose_errors = expose_errors
+        self._slow_subscribers: set[int] = set()
         self._waiting: deque[tuple[str, str]] = deque()  # (job_id, job_type), oldest first
         self._running_types: dict[str, str] = {}
         self._tokens: dict[str, CancelToken] = {}
@@ -120,7 +130,11 @@ class JobRunner:
         if job_type not in self.functions:
             raise ValueError(f"no job function registered for {job_type!r}")
         async with self._admission:
-            slot_free = self.running_count < self.max_concurrent and not self._waiting
+            slot_free = (
+                self.running_count < self.max_concurrent
+                and not self._waiting
+                and not self._type_is_busy(job_type)
+            )
             if not slot_free and self.waiting_count >= self.max_queued:
                 raise QueueFullError(
                     f"Job queue full. {self.waiting_count} jobs pending. Try again later."
@@ -138,22 +152,34 @@ class JobRunner:
         return record
 
     async def cancel(self, job_id: str) -> JobRecord:
-        """Cancel a queued job at once, or flag a running one; CONFLICT when finished."""
+        """Cancel a queued job at once, or flag a running one; CONFLICT when finished.
+
+        Every step is a conditional update in the store, so a job finishing at the same
+        moment either ends as the cancel says or the cancel answers CONFLICT.
+        """
         async with self._admission:
             record = await self.get(job_id)
-            if record.is_terminal:
-                raise ConflictError(f"Job '{job_id}' already {record.status}; nothing to cancel")
-            if record.status == "queued" and (job_id, record.job_type) in self._waiting:
-                self._waiting.remove((job_id, record.job_type))
-                final = await asyncio.to_thread(self.store.finish, job_id, "cancelled")
-                self._publish("cancelled", final)
-                return final
+            if record.status == "queued":
+                cancelled = await asyncio.to_thread(
+                    self.store.finish, job_id, "cancelled", only_if=("queued",)
+                )
+                if cancelled is not None:
+                    if (job_id, record.job_type) in self._waiting:
+                        self._waiting.remove((job_id, record.job_type))
+                    token = self._tokens.get(job_id)
+                    if token is not None:  # dispatched but not started: it will not start
+                        token.cancel()
+                    self._publish("cancelled", cancelled)
+                    return cancelled
             token = self._tokens.get(job_id)
+            flagged = await asyncio.to_thread(self.store.request_cancel, job_id)
+            if flagged is None:
+                current = await self.get(job_id)
+                raise ConflictError(f"Job '{job_id}' already {current.status}; nothing to cancel")
             if token is not None:
                 token.cancel()
-            updated = await asyncio.to_thread(self.store.request_cancel, job_id)
-            self._publish("progress", updated)
-            return updated
+            self._publish("progress", flagged)
+            return flagged
 
     # ------------------------------------------------------------------ events
     def subscribe(self, job_id: str) -> asyncio.Queue[JobEvent]:
@@ -168,6 +194,7 @@ class JobRunner:
         if queues is None:
             return
         queues.discard(queue)
+        self._slow_subscribers.discard(id(queue))
         if not queues:
             del self._subscribers[job_id]
 
@@ -177,9 +204,11 @@ class JobRunner:
             try:
                 queue.put_nowait(event)
             except asyncio.QueueFull:
-                # A subscriber that stopped reading loses progress events, never the end:
-                # it re-checks the store and still sees the terminal status.
-                logger.warning("dropping %s event for a slow subscriber of %s", name, record.job_id)
+                # A subscriber that stopped reading loses events, never the end: it
+                # re-checks the store and still sees the terminal status.
+                if id(queue) not in self._slow_subscribers:
+                    self._slow_subscribers.add(id(queue))
+                    logger.warning("a subscriber of job %s stopped reading", record.job_id)
         for listener in self._listeners:
             try:
                 listener(event)
@@ -187,12 +216,16 @@ class JobRunner:
                 logger.exception("job event listener failed on %s %s", name, record.job_id)
 
     # ------------------------------------------------------------------ dispatch / run
+    def _type_is_busy(self, job_type: str) -> bool:
+        """True when ``job_type`` may run only once at a time and one is running."""
+        return job_type in self._exclusive_types and job_type in self._running_types.values()
+
     def _dispatch(self) -> None:
         # Strictly first-in, first-out: an exclusive job waiting for its type to be free
         # holds back the jobs behind it.
         while not self._stopping and self._waiting and self.running_count < self.max_concurrent:
             job_id, job_type = self._waiting[0]
-            if job_type in self._exclusive_types and job_type in self._running_types.values():
+            if self._type_is_busy(job_type):
                 return
             self._waiting.popleft()
             self._tokens[job_id] = CancelToken()
@@ -202,22 +235,54 @@ class JobRunner:
     async def _run(self, job_id: str) -> None:
         token = self._tokens[job_id]
         try:
+            if token.is_cancelled():
+                # Cancelled (it is already finished in the store) or shutting down (it
+                # stays queued and runs after the next start) before it could start.
+                return
             record = await asyncio.to_thread(self.store.mark_running, job_id)
+            if record is None:
+                return  # no longer queued: cancelled between dispatch and start
             self._publish("started", record)
-            function = self.functions[record.job_type]
-            status, error, result = await self._execute(function, record, token)
+            status, error, result = await self._execute(record, token)
             final = await asyncio.to_thread(
                 self.store.finish, job_id, status, error=error, result=result
             )
-            self._publish(TERMINAL_EVENT[final.status], final)
+            if final is not None:
+                self._publish(TERMINAL_EVENT[final.status], final)
+        except (OSError, sqlite3.Error, TypeError, ValueError, ArtifactCorruptError) as failure:
+            # The store could not record the outcome (disk, lock, a result that is not
+            # JSON): end the job failed rather than leave it running forever.
+            logger.exception("job %s could not be run or recorded", job_id)
+            await self._fail_after_runner_error(job_id, failure)
         finally:
             self._tokens.pop(job_id, None)
             self._running_types.pop(job_id, None)
             self._dispatch()
 
+    async def _fail_after_runner_error(self, job_id: str, failure: Exception) -> None:
+        message = self._internal_message(failure)
+        try:
+            final = await asyncio.to_thread(
+                self.store.finish, job_id, "failed", error=JobFailure("INTERNAL", message)
+            )
+        except (OSError, sqlite3.Error) as again:
+            logger.error("job %s left unfinished in the store: %s", job_id, again)
+            return
+        if final is not None:
+            self._publish("failed", final)
+
+    def _internal_message(self, error: BaseException) -> str:
+        if self._expose_errors:
+            return f"{type(error).__name__}: {error}"
+        return "Internal error while running the job; the server log has the details"
+
     async def _execute(
-        self, function: JobFunction, record: JobRecord, token: CancelToken
+        self, record: JobRecord, token: CancelToken
     ) -> tuple[Any, JobFailure | None, Mapping[str, Any] | None]:
+        function = self.functions.get(record.job_type)
+        if function is None:
+            message = f"no job function is registered for {record.job_type!r}"
+            return "failed", JobFailure("INTERNAL", message), None
         reporter = self._progress_reporter(record.job_id, asyncio.get_running_loop())
         try:
             result = await asyncio.to_thread(function, record.params, token, reporter)
@@ -229,7 +294,7 @@ class JobRunner:
             return "failed", JobFailure(failure.code, failure.message), failure.result
         except Exception as error:
             logger.exception("job %s (%s) crashed", record.job_id, record.job_type)
-            return "failed", JobFailure("INTERNAL", f"{type(error).__name__}: {error}"), None
+            return "failed", JobFailure("INTERNAL", self._internal_message(error)), None
         return "succeeded", None, result
 
     def _progress_reporter(
@@ -245,6 +310,7 @@ class JobRunner:
                 return
             last_emitted = now
             record = self.store.set_progress(job_id, fraction, message)
-            loop.call_soon_threadsafe(self._publish, "progress", record)
+            if record is not None:
+                loop.call_soon_threadsafe(self._publish, "progress", record)
 
         return report

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import sqlite3
 import threading
 import uuid
@@ -40,6 +41,8 @@ _COLUMNS = (
     "owner, created_at, started_at, finished_at, error_code, error_message, result"
 )
 INTERRUPTED_MESSAGE = "The server stopped while this job was running"
+_STATUSES = frozenset({"queued", "running", "succeeded", "failed", "cancelled"})
+logger = logging.getLogger(__name__)
 
 
 def utc_now() -> dt.datetime:
@@ -79,10 +82,20 @@ class JobStore:
             self._db.close()
 
     def _row_to_record(self, row: tuple[Any, ...]) -> JobRecord:
+        try:
+            return self._decode_row(row)
+        except (ValueError, TypeError, KeyError) as error:  # JSONDecodeError is a ValueError
+            logger.warning("job row %r is unreadable: %s", row[1] if row else None, error)
+            raise ArtifactCorruptError(
+                f"job {row[1] if row else '?'} is stored in a form that cannot be read"
+            ) from error
+
+    def _decode_row(self, row: tuple[Any, ...]) -> JobRecord:
         (seq, job_id, job_type, status, progress, message, cancel_requested, params, owner,
          created, started, finished, error_code, error_message, result) = row  # fmt: skip
         created_at = _time(created)
-        assert created_at is not None
+        if created_at is None or status not in _STATUSES:
+            raise ValueError(f"status {status!r} / created_at {created!r}")
         return JobRecord(
             seq=int(seq),
             job_id=job_id,
@@ -164,23 +177,27 @@ class JobStore:
             )
         return cursor.rowcount
 
-    def mark_running(self, job_id: str) -> JobRecord:
-        """queued → running (records ``started_at``)."""
+    def mark_running(self, job_id: str) -> JobRecord | None:
+        """queued → running (records ``started_at``); None when the job is no longer queued."""
         return self._update(
             job_id,
             "status = 'running', started_at = ?, progress_message = 'started'",
             (utc_now().isoformat(),),
+            only_if=("queued",),
         )
 
-    def set_progress(self, job_id: str, progress: float, message: str) -> JobRecord:
-        """Record progress (0..1) and its message."""
+    def set_progress(self, job_id: str, progress: float, message: str) -> JobRecord | None:
+        """Record progress (0..1) and its message while the job runs."""
         return self._update(
-            job_id, "progress = ?, progress_message = ?", (min(max(progress, 0.0), 1.0), message)
+            job_id,
+            "progress = ?, progress_message = ?",
+            (min(max(progress, 0.0), 1.0), message),
+            only_if=("running",),
         )
 
-    def request_cancel(self, job_id: str) -> JobRecord:
-        """Flag a running job for cooperative cancellation."""
-        return self._update(job_id, "cancel_requested = 1", ())
+    def request_cancel(self, job_id: str) -> JobRecord | None:
+        """Flag a running job for cooperative cancellation; None when it is not running."""
+        return self._update(job_id, "cancel_requested = 1", (), only_if=("running",))
 
     def finish(
         self,
@@ -189,9 +206,15 @@ class JobStore:
         *,
         error: JobFailure | None = None,
         result: Mapping[str, Any] | None = None,
-    ) -> JobRecord:
-        """Move a job to a terminal status with its error or result."""
+        only_if: tuple[JobStatus, ...] = ("queued", "running"),
+    ) -> JobRecord | None:
+        """Move a job to a terminal status with its error or result.
+
+        Only from one of ``only_if``: returns None (and changes nothing) when the job is
+        already past them, so two parties racing to end a job cannot both succeed.
+        """
         progress_clause = ", progress = 1" if status == "succeeded" else ""
+        encoded_result = json.dumps(dict(result)) if result is not None else None
         return self._update(
             job_id,
             "status = ?, finished_at = ?, error_code = ?, error_message = ?, result = ?, "
@@ -201,18 +224,29 @@ class JobStore:
                 utc_now().isoformat(),
                 error.code if error else None,
                 error.message if error else None,
-                json.dumps(dict(result)) if result is not None else None,
+                encoded_result,
                 status,
             ),
+            only_if=only_if,
         )
 
-    def _update(self, job_id: str, assignments: str, args: tuple[Any, ...]) -> JobRecord:
+    def _update(
+        self,
+        job_id: str,
+        assignments: str,
+        args: tuple[Any, ...],
+        *,
+        only_if: tuple[JobStatus, ...],
+    ) -> JobRecord | None:
+        placeholders = ", ".join("?" for _ in only_if)
         with self._lock:
-            self._db.execute(f"UPDATE jobs SET {assignments} WHERE job_id = ?", (*args, job_id))
-        record = self.get(job_id)
-        if record is None:
-            raise KeyError(job_id)
-        return record
+            cursor = self._db.execute(
+                f"UPDATE jobs SET {assignments} WHERE job_id = ? AND status IN ({placeholders})",
+                (*args, job_id, *only_if),
+            )
+        if cursor.rowcount == 0:
+            return None
+        return self.get(job_id)
 
     def integrity_check(self) -> str:
         """``PRAGMA integrity_check`` (``ok`` when the database is sound)."""

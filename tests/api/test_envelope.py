@@ -30,7 +30,6 @@ def test_health_is_ok_envelope_with_versions(client: TestClient) -> None:
     body = response.json()
     assert body["ok"] is True
     assert body["error"] is None
-    assert body["data"]["status"] == "ok"
     assert body["data"]["contract_version"] == "1.0.0"
     assert body["data"]["auth_enabled"] is False
     assert body["data"]["uptime_seconds"] >= 0
@@ -168,3 +167,35 @@ def test_unknown_query_parameter_is_422_naming_it(client: TestClient) -> None:
     assert response.status_code == 422
     details = response.json()["error"]["details"]
     assert details == [{"loc": ["query", "colour"], "msg": "unknown query parameter"}]
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "DELETE"])
+def test_unknown_api_route_is_404_for_every_method(client: TestClient, method: str) -> None:
+    response = client.request(method, "/api/v1/nonexistent")
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "NOT_FOUND"
+
+
+def test_route_outside_the_contract_fails_closed(auth_settings: Settings) -> None:
+    from quant_engine.api.deps import api_router
+
+    app = create_app(auth_settings)
+    stray = api_router()
+
+    @stray.get("/stray", operation_id="notInTheContract")
+    async def not_in_the_contract() -> dict[str, str]:
+        return {"secret": "data"}
+
+    app.router.routes[:0] = stray.routes
+    with TestClient(app) as client:
+        response = client.get("/api/v1/stray")
+    assert response.status_code == 403
+    assert "not an operation of the contract" in response.json()["error"]["message"]
+
+
+def test_health_is_degraded_until_data_is_imported(client: TestClient) -> None:
+    assert client.get("/api/v1/health").json()["data"]["status"] == "degraded"
+
+
+def test_health_is_ok_with_data(data_client: TestClient) -> None:
+    assert data_client.get("/api/v1/health").json()["data"]["status"] == "ok"

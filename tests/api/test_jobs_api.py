@@ -105,3 +105,9 @@ def test_quiet_stream_sends_keep_alive_comments(tmp_path: Path) -> None:
     assert any(chunk == b": keep-alive\n\n" for chunk in chunks)
     assert chunks[0].startswith(b"event: status\n")
     assert chunks[-1].startswith(b"event: done\n")
+
+
+def test_cursor_beyond_sqlite_integers_is_rejected(client: TestClient) -> None:
+    reply = client.get("/api/v1/jobs?cursor=9999999999999999999")
+    assert reply.status_code == 422
+    assert reply.json()["error"]["details"][0]["loc"] == ["query", "cursor"]

@@ -226,3 +226,20 @@ def test_contract_bounds_match_the_engine_domain() -> None:
         for spec in engine.parameters:
             assert declared[spec.name]["minimum"] == spec.minimum, spec.name
             assert declared[spec.name]["maximum"] == spec.maximum, spec.name
+
+
+def test_huge_integer_parameter_fails_its_item_only(client: TestClient) -> None:
+    body = (
+        b'{"options": [{"spot": 100, "strike": 100, "time_to_expiry": 1, "rate": 0.05,'
+        b' "volatility": 0.2, "option_type": "call"}, {"spot": 100, "strike": 100,'
+        b' "time_to_expiry": 1, "rate": 0.05, "volatility": 0.2, "option_type": "call",'
+        b' "model": "monte_carlo", "parameters": {"seed": 1' + b"0" * 400 + b"}}]}"
+    )
+    reply = client.post(
+        "/api/v1/pricing/batch", content=body, headers={"Content-Type": "application/json"}
+    )
+    assert reply.status_code == 200
+    first, second = reply.json()["data"]["results"]
+    assert first["ok"] is True
+    assert second["error"]["code"] == "VALIDATION_ERROR"
+    assert second["error"]["field"] == "parameters.seed"

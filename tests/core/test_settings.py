@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from pydantic import ValidationError
 
 from quant_engine.core.settings import Settings
@@ -36,6 +38,20 @@ def test_placeholder_secret_refused_outside_dev() -> None:
     assert Settings(env="dev", jwt_secret="changeme").auth_enabled
 
 
+def _public_pem() -> str:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+
+
 def test_secret_and_public_key_are_exclusive() -> None:
     with pytest.raises(ValidationError, match="not both"):
-        Settings(env="dev", jwt_secret="x" * 40, jwt_public_key="-----BEGIN PUBLIC KEY-----")
+        Settings(env="dev", jwt_secret="x" * 40, jwt_public_key=_public_pem())
+
+
+def test_unparseable_public_key_is_refused_at_startup() -> None:
+    with pytest.raises(ValidationError, match="not a PEM public key"):
+        Settings(jwt_public_key="-----BEGIN PUBLIC KEY-----\nnot a key\n")

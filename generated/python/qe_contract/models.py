@@ -871,7 +871,9 @@ class JobRecord(BaseModel):
     error: JobError | None
     result: Annotated[
         DataRefreshResult | None,
-        Field(description="The job's result (by `job_type`); null until it succeeds."),
+        Field(
+            description="The job's result (by `job_type`): set when it succeeds, and also when it fails\nwith `ITEMS_FAILED` (what it did before giving up); null otherwise.\n"
+        ),
     ]
 
 

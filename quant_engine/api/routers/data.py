@@ -140,7 +140,11 @@ async def get_data_quality(
 @router.post("/data/refresh", operation_id="refreshData", status_code=202)
 async def refresh_data(request: Request, state: StateDep, principal: PrincipalDep) -> Response:
     raw = await request.body()
-    body = parse_body(DataRefreshRequest, raw) if raw.strip() else DataRefreshRequest()
+    body = (
+        await asyncio.to_thread(parse_body, DataRefreshRequest, raw)
+        if raw.strip()
+        else DataRefreshRequest()
+    )
     record = await state.runner.submit(
         DATA_REFRESH, {"force": body.force}, owner=principal.subject if principal else None
     )

@@ -24,7 +24,7 @@ async def list_jobs(
     status: Annotated[JobStatus | None, Query()] = None,
     job_type: Annotated[JobType | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    cursor: Annotated[str | None, Query(pattern=r"^[0-9]{1,19}$")] = None,
+    cursor: Annotated[str | None, Query(pattern=r"^[0-9]{1,18}$")] = None,
 ) -> Response:
     records = await asyncio.to_thread(
         state.job_store.page,

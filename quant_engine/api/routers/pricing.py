@@ -33,8 +33,8 @@ async def list_pricing_models(request: Request) -> Response:
 
 @router.post("/pricing/price", operation_id="priceOption")
 async def price_option(request: Request) -> Response:
-    body = parse_body(OptionPriceRequest, await request.body())
-    data = await asyncio.to_thread(service.price_one, body)
+    raw = await request.body()
+    data = await asyncio.to_thread(lambda: service.price_one(parse_body(OptionPriceRequest, raw)))
     return envelope_response(request, OptionPriceEnvelope, data)
 
 
@@ -49,8 +49,10 @@ async def price_option_batch(request: Request) -> Response:
 
 @router.post("/pricing/implied-volatility", operation_id="impliedVolatility")
 async def implied_volatility(request: Request) -> Response:
-    body = parse_body(ImpliedVolatilityRequest, await request.body())
-    data = await asyncio.to_thread(service.implied_volatility_one, body)
+    raw = await request.body()
+    data = await asyncio.to_thread(
+        lambda: service.implied_volatility_one(parse_body(ImpliedVolatilityRequest, raw))
+    )
     return envelope_response(request, ImpliedVolatilityEnvelope, data)
 
 

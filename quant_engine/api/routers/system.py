@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated
 
 from fastapi import Query, Request
@@ -21,14 +22,25 @@ from starlette.responses import Response
 from quant_engine import __version__
 from quant_engine.api.deps import StateDep, api_router
 from quant_engine.api.envelope import envelope_response
+from quant_engine.api.state import AppState
+from quant_engine.core.errors import ArtifactCorruptError
 
 router = api_router()
 
 
+def _data_ready(state: AppState) -> bool:
+    """True when the store holds a readable committed manifest."""
+    try:
+        return state.store.manifest() is not None
+    except ArtifactCorruptError:
+        return False
+
+
 @router.get("/health", operation_id="getHealth")
 async def get_health(request: Request, state: StateDep) -> Response:
+    data_ready = await asyncio.to_thread(_data_ready, state)
     health = Health(
-        status=HealthStatus.ok,
+        status=HealthStatus.ok if data_ready else HealthStatus.degraded,
         service_version=__version__,
         contract_version=state.contract.version,
         uptime_seconds=round(state.uptime_seconds, 3),
@@ -49,7 +61,7 @@ async def list_logs(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     level: Annotated[LogLevelFilter, Query()] = LogLevelFilter.debug,
 ) -> Response:
-    entries = state.log_buffer.recent(limit, level.value)
+    entries = await asyncio.to_thread(state.log_buffer.recent, limit, level.value)
     records = [
         LogRecord(
             timestamp=entry.timestamp,

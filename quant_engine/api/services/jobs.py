@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import AsyncIterator
 
+from pydantic import ValidationError
 from qe_contract.models import (
     DataRefreshParams,
     DataRefreshResult,
@@ -19,11 +21,12 @@ from qe_contract.models import JobEvent as WireJobEvent
 from qe_contract.models import JobRecord as WireJobRecord
 
 from quant_engine.api.auth import Principal
-from quant_engine.core.errors import ForbiddenError
+from quant_engine.core.errors import ArtifactCorruptError, ForbiddenError
 from quant_engine.jobs import JobEvent, JobRecord, JobRunner
 from quant_engine.jobs.models import TERMINAL_EVENT
 from quant_engine.jobs.store import utc_now
 
+logger = logging.getLogger(__name__)
 STORE_RECHECK_SECONDS = 1.0  # how often a quiet stream re-reads the job from the store
 
 
@@ -34,7 +37,17 @@ def _wire_error(record: JobRecord) -> JobError | None:
 
 
 def wire_job(record: JobRecord) -> WireJobRecord:
-    """The contract's ``JobRecord`` for a stored job."""
+    """The contract's ``JobRecord`` for a stored job (ARTIFACT_CORRUPT if it cannot be)."""
+    try:
+        return _wire_job(record)
+    except (ValidationError, ValueError) as error:
+        logger.warning("job %s does not fit the contract: %s", record.job_id, error)
+        raise ArtifactCorruptError(
+            f"job {record.job_id} is stored in a form that cannot be read"
+        ) from error
+
+
+def _wire_job(record: JobRecord) -> WireJobRecord:
     return WireJobRecord(
         job_id=record.job_id,
         job_type=JobType(record.job_type),

@@ -88,7 +88,15 @@ def _parameters(
 ) -> Mapping[str, float]:
     if parameters is None:
         return _NO_PARAMETERS
-    return {k: float(v) for k, v in parameters.model_dump(exclude_none=True).items()}
+    return {k: _as_float(v) for k, v in parameters.model_dump(exclude_none=True).items()}
+
+
+def _as_float(value: int) -> float:
+    """Integers too large for a float become ±inf: out of bounds, so refused per item."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
 
 
 def _to_batch(items: Sequence[OptionLike], with_volatility: bool) -> pricing.OptionBatch:
