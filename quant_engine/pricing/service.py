@@ -105,7 +105,10 @@ def price_options(
     valuation = None
     if len(valid) > 0:
         subset = batch if len(valid) == len(batch) else batch.take(valid)
-        valuation = engine.value(subset, resolved)
+        # Extreme but in-domain inputs (e.g. T = 1e-300) may overflow; such items are
+        # caught below as CALCULATION_FAILED, so numpy's warnings would only be noise.
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore", under="ignore"):
+            valuation = engine.value(subset, resolved)
         _record_non_finite(valuation, valid, log)
     return _scatter(valuation, valid, log, len(batch))
 

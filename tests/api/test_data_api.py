@@ -198,3 +198,34 @@ def test_real_sp500_import_counts_missing_values_like_pandas(tmp_path: Path) -> 
         )
     assert report["summary"]["quarantined"]["missing_value"] == independent
     assert independent > 0
+
+
+def test_refresh_where_most_files_fail_is_a_failed_job_with_its_result(tmp_path: Path) -> None:
+    folder = tmp_path / "mostly-bad"
+    folder.mkdir()
+    (folder / "GOOD.csv").write_text(
+        "date,open,high,low,close,volume\n2021-03-01,10,11,9,10.5,1000\n"
+    )
+    for name in ("BAD1.csv", "BAD2.csv"):
+        (folder / name).write_bytes(b"\x89PNG\x00\x00 binary garbage \xff\xfe")
+    settings = Settings(home=tmp_path / "home", env="dev", data_dir=folder)
+    with TestClient(create_app(settings)) as client:
+        job = _wait_for_jobs(client)[0]
+        universe = client.get("/api/v1/data/universe").json()["data"]
+    assert job["status"] == "failed"
+    assert job["error"]["code"] == "ITEMS_FAILED"
+    assert job["error"]["message"] == "2 of 3 sources failed"
+    assert job["result"]["tickers_failed"] == 2
+    assert {failure["source_file"] for failure in job["result"]["failed"]} == {
+        "BAD1.csv",
+        "BAD2.csv",
+    }
+    assert [item["ticker"] for item in universe["items"]] == ["GOOD"]
+
+
+def test_refresh_of_a_missing_folder_fails_with_data_source_unavailable(tmp_path: Path) -> None:
+    settings = Settings(home=tmp_path / "home", env="dev", data_dir=tmp_path / "nowhere")
+    with TestClient(create_app(settings)) as client:
+        job = _wait_for_jobs(client)[0]
+    assert job["status"] == "failed"
+    assert job["error"]["code"] == "DATA_SOURCE_UNAVAILABLE"
