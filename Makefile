@@ -134,7 +134,8 @@ test: $(VENV_STAMP) $(NODE_STAMP)
 # the ignored-auth check exercises the 401 paths too. No check is excluded. One is tuned:
 # schemathesis.toml lets positive_data_acceptance accept the documented 400/422 answers of
 # priceOption, impliedVolatility, getBars and listUniverse to schema-valid input that is
-# refused on meaning (an unregistered engine name, start after end, a foreign cursor, …).
+# refused on meaning (an unregistered engine name, start after end, a foreign cursor, …),
+# and the documented 413 of the two pricing batches when they ask for too much engine work.
 fuzz: $(VENV_STAMP)
 	$(PY) -m tests.fuzz_server --port $(FUZZ_PORT) --examples $(FUZZ_EXAMPLES)
 

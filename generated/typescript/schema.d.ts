@@ -103,8 +103,11 @@ export interface paths {
          *     field) reject the whole request with 422. Domain problems are per item: the answer
          *     is 200 with one result per input, in input order, each either priced or carrying
          *     its own error (`VALIDATION_ERROR` naming the field, `UNKNOWN_MODEL`,
-         *     `CALCULATION_FAILED`). More than 100,000 options answer 413. Items are grouped by
-         *     engine and priced vectorized.
+         *     `CALCULATION_FAILED`). More than 100,000 options answer 413, and so does a batch
+         *     asking for more engine work than one request may: in total at most 2.5e9 binomial
+         *     tree nodes (steps² per item) and 2e8 Monte Carlo paths (about 15–20 s of engine
+         *     time); split larger work into several requests. Items are grouped by engine and
+         *     priced vectorized.
          */
         post: operations["priceOptionBatch"];
         delete?: never;
@@ -146,8 +149,9 @@ export interface paths {
         put?: never;
         /**
          * Implied volatilities of up to 100,000 observed prices, with per-item errors
-         * @description Same per-item error rule as `priceOptionBatch`: structural problems are a 422 for
-         *     the request, domain problems and solver failures are errors of their item.
+         * @description Same per-item error rule and the same limits (items and engine work, 413) as
+         *     `priceOptionBatch`: structural problems are a 422 for the request, domain problems
+         *     and solver failures are errors of their item.
          */
         post: operations["impliedVolatilityBatch"];
         delete?: never;

@@ -243,3 +243,15 @@ def test_huge_integer_parameter_fails_its_item_only(client: TestClient) -> None:
     assert first["ok"] is True
     assert second["error"]["code"] == "VALIDATION_ERROR"
     assert second["error"]["field"] == "parameters.seed"
+
+
+def test_batch_over_the_engine_work_budget_is_413(client: TestClient) -> None:
+    tree = {**ATM_CALL, "model": "binomial", "parameters": {"steps": 5000}}
+    reply = client.post("/api/v1/pricing/batch", json={"options": [tree] * 101})
+    assert reply.status_code == 413
+    message = reply.json()["error"]["message"]
+    assert "2.52e+09 binomial tree nodes" in message
+    paths = {**ATM_CALL, "model": "monte_carlo"}  # default 100,000 paths each
+    assert client.post("/api/v1/pricing/batch", json={"options": [paths] * 2001}).status_code == 413
+    within = client.post("/api/v1/pricing/batch", json={"options": [tree] * 2})
+    assert within.status_code == 200

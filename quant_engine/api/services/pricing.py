@@ -197,6 +197,41 @@ def check_batch_size(count: int) -> None:
         )
 
 
+# Engine work one batch request may ask for. A binomial item costs steps² tree nodes, a
+# Monte Carlo item its paths; measured here, both budgets are about 15–20 s of engine time
+# (greeks included), so no single request can hold a worker for minutes.
+MAX_BATCH_TREE_NODES = 2_500_000_000
+MAX_BATCH_PATHS = 200_000_000
+
+
+def _setting(model: str, parameters: Mapping[str, float], name: str) -> float:
+    """The value an item will run with for an engine setting (its own, else the default);
+    0 when out of bounds, since such an item fails on its own and costs nothing."""
+    engine = next(info for info in pricing.list_engines() if info.name == model)
+    spec = next(spec for spec in engine.parameters if spec.name == name)
+    value = parameters.get(name, spec.default)
+    return value if spec.minimum <= value <= spec.maximum else 0.0
+
+
+def check_batch_work(items: Sequence[BatchOption] | Sequence[BatchImpliedVolatilityItem]) -> None:
+    """PAYLOAD_TOO_LARGE when the batch asks for more engine work than one request may."""
+    tree_nodes = 0.0
+    paths = 0.0
+    for item in items:
+        parameters = _parameters(item.parameters)
+        if item.model == "binomial":
+            tree_nodes += _setting(item.model, parameters, "steps") ** 2
+        elif item.model == "monte_carlo":
+            paths += _setting(item.model, parameters, "paths")
+    if tree_nodes > MAX_BATCH_TREE_NODES or paths > MAX_BATCH_PATHS:
+        raise PayloadTooLargeError(
+            f"Batch asks for {tree_nodes:.3g} binomial tree nodes (limit "
+            f"{MAX_BATCH_TREE_NODES:.3g}, steps² per item) and {paths:.3g} Monte Carlo paths "
+            f"(limit {MAX_BATCH_PATHS:.3g}); split it into smaller requests or use fewer "
+            "steps or paths"
+        )
+
+
 def _wire_item_error(index: int, error: pricing.ItemError) -> BatchItemFailure:
     """The contract's per-item failure (used where results are built as models)."""
     return BatchItemFailure(
@@ -227,6 +262,7 @@ def price_batch_json(request: OptionBatchRequest) -> bytes:
     started = time.perf_counter()
     items = request.options
     check_batch_size(len(items))
+    check_batch_work(items)
     outcome = pricing.price_grouped(
         _to_batch(items, with_volatility=True),
         [item.model for item in items],
@@ -298,6 +334,7 @@ def implied_volatility_batch(
     started = time.perf_counter()
     items = request.items
     check_batch_size(len(items))
+    check_batch_work(items)
     outcome = pricing.implied_volatility_grouped(
         _to_batch(items, with_volatility=False),
         np.fromiter((item.price for item in items), dtype=np.float64, count=len(items)),
