@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+from typing import TypeVar
 
 from fastapi import Request
+from pydantic import BaseModel
 from qe_contract.models import (
     ImpliedVolatilityBatchEnvelope,
     ImpliedVolatilityBatchRequest,
@@ -24,6 +27,7 @@ from quant_engine.api.envelope import envelope_response
 from quant_engine.api.services import pricing as service
 
 router = api_router()
+BodyT = TypeVar("BodyT", bound=BaseModel)
 
 
 @router.get("/pricing/models", operation_id="listPricingModels")
@@ -31,35 +35,45 @@ async def list_pricing_models(request: Request) -> Response:
     return envelope_response(request, PricingModelListEnvelope, service.list_models())
 
 
+async def _compute(
+    request: Request,
+    body_type: type[BodyT],
+    compute: Callable[[BodyT], BaseModel | bytes],
+    envelope_type: type[BaseModel],
+) -> Response:
+    """Parse the body and run ``compute`` on it in a worker thread, then wrap the result."""
+    raw = await request.body()
+    data = await asyncio.to_thread(lambda: compute(parse_body(body_type, raw)))
+    return envelope_response(request, envelope_type, data)
+
+
 @router.post("/pricing/price", operation_id="priceOption")
 async def price_option(request: Request) -> Response:
-    raw = await request.body()
-    data = await asyncio.to_thread(lambda: service.price_one(parse_body(OptionPriceRequest, raw)))
-    return envelope_response(request, OptionPriceEnvelope, data)
+    return await _compute(request, OptionPriceRequest, service.price_one, OptionPriceEnvelope)
 
 
 @router.post("/pricing/batch", operation_id="priceOptionBatch")
 async def price_option_batch(request: Request) -> Response:
-    raw = await request.body()
-    data = await asyncio.to_thread(
-        lambda: service.price_batch_json(parse_body(OptionBatchRequest, raw))
+    return await _compute(
+        request, OptionBatchRequest, service.price_batch_json, OptionBatchEnvelope
     )
-    return envelope_response(request, OptionBatchEnvelope, data)
 
 
 @router.post("/pricing/implied-volatility", operation_id="impliedVolatility")
 async def implied_volatility(request: Request) -> Response:
-    raw = await request.body()
-    data = await asyncio.to_thread(
-        lambda: service.implied_volatility_one(parse_body(ImpliedVolatilityRequest, raw))
+    return await _compute(
+        request,
+        ImpliedVolatilityRequest,
+        service.implied_volatility_one,
+        ImpliedVolatilityEnvelope,
     )
-    return envelope_response(request, ImpliedVolatilityEnvelope, data)
 
 
 @router.post("/pricing/implied-volatility/batch", operation_id="impliedVolatilityBatch")
 async def implied_volatility_batch(request: Request) -> Response:
-    raw = await request.body()
-    data = await asyncio.to_thread(
-        lambda: service.implied_volatility_batch(parse_body(ImpliedVolatilityBatchRequest, raw))
+    return await _compute(
+        request,
+        ImpliedVolatilityBatchRequest,
+        service.implied_volatility_batch,
+        ImpliedVolatilityBatchEnvelope,
     )
-    return envelope_response(request, ImpliedVolatilityBatchEnvelope, data)
