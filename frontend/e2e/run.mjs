@@ -211,22 +211,23 @@ function makeSteps(base) {
       },
     },
     {
-      name: "queue two refreshes and cancel the queued one",
+      name: "queue refreshes and cancel the newest, still queued",
       async run(page) {
         await nav(page, "Data");
-        await forceRefresh(page, 2);
-        const queued = page.locator('.job-card[data-status="queued"]');
-        await queued.first().waitFor({ timeout: 5_000 }).catch(() => {
-          throw new StepFailure("with QE_MAX_CONCURRENT_JOBS=1 the second refresh was never shown as queued");
+        // Four refreshes, one at a time: the newest waits behind three (about a second of
+        // work), which leaves time to see it queued and cancel it even on a busy machine.
+        const [jobId] = await forceRefresh(page, 4);
+        const queued = page.locator(`.job-card[data-job-id="${jobId}"][data-status="queued"]`);
+        await queued.waitFor({ timeout: 5_000 }).catch(() => {
+          throw new StepFailure("with QE_MAX_CONCURRENT_JOBS=1 the newest refresh was never shown as queued");
         });
-        const jobId = await queued.first().getAttribute("data-job-id");
-        await queued.first().getByRole("button", { name: /^Cancel job/ }).click();
+        await queued.getByRole("button", { name: /^Cancel job/ }).click();
         const cancelledCard = page.locator(`.job-card[data-job-id="${jobId}"]`);
         await page.locator(`.job-card[data-job-id="${jobId}"][data-status="cancelled"]`).waitFor();
         await cancelledCard.locator(".badge", { hasText: "Cancelled" }).waitFor();
         await cancelledCard.locator('.stream[data-last-event="done"]').waitFor();
-        await waitFor("the other refresh to succeed", async () =>
-          (await page.locator('.job-card[data-status="succeeded"]').count()) === 1 &&
+        await waitFor("the other three refreshes to succeed", async () =>
+          (await page.locator('.job-card[data-status="succeeded"]').count()) === 3 &&
           (await page.locator('.job-card[data-status="running"], .job-card[data-status="queued"]').count()) === 0
             ? null
             : "a job is still unfinished", STEP_TIMEOUT_MS);

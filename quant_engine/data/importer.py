@@ -166,6 +166,8 @@ def _import(store: Store, job: _Job, max_workers: int | None) -> ImportReport:
             entries = _run(job, writer, pool, workers, steps)
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
+        if is_cancelled(job.cancel):  # a cancel that arrived while the last batch finished
+            raise ImportCancelled("import cancelled before its commit")
         return _commit(job, writer, entries)
 
 

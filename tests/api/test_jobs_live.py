@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import sqlite3
 import threading
@@ -94,9 +95,11 @@ def test_stream_of_a_finished_job_is_status_then_done(server: LiveServer) -> Non
 
 
 def test_queued_job_cancelled_while_subscribed_ends_stream(tmp_path: Path) -> None:
-    with running_server(tmp_path / "home", _env(QE_MAX_CONCURRENT_JOBS="1")) as server:
-        blocker = _submit(server.base_url, force=True).json()["data"]["job_id"]
-        queued = _submit(server.base_url).json()["data"]["job_id"]
+    # The blocker generates the sample into an empty store (seconds), so the second job is
+    # still queued while the client subscribes and cancels it.
+    with running_server(tmp_path / "home", _sample_env(QE_MAX_CONCURRENT_JOBS="1")) as server:
+        blocker = _submit(server.base_url).json()["data"]["job_id"]
+        queued = _submit(server.base_url, force=True).json()["data"]["job_id"]
         received: list[tuple[float, Event]] = []
 
         def listen() -> None:
@@ -123,38 +126,38 @@ def test_queued_job_cancelled_while_subscribed_ends_stream(tmp_path: Path) -> No
 
 
 def test_running_refresh_cancelled_leaves_store_unchanged(tmp_path: Path) -> None:
-    with running_server(tmp_path / "home", _sample_env()) as server:
-        _cancel_running_refresh(server)
-
-
-def _cancel_running_refresh(server: LiveServer) -> None:
-    first = _submit(server.base_url).json()["data"]["job_id"]
-    assert _wait_terminal(server.base_url, first)["status"] == "succeeded"
-    mode_before = httpx.get(f"{server.base_url}/api/v1/data/mode").json()["data"]
-    manifest = server.log_path.parent / "store" / "manifest.json"
-    manifest_before = manifest.read_bytes()
-    job_id = _submit(server.base_url, force=True).json()["data"]["job_id"]
-    names: list[str] = []
-    cancel_reply: dict[str, object] = {}
-    requested_at = 0.0
-    url = f"{server.base_url}/api/v1/jobs/{job_id}/events"
-    with httpx.stream("GET", url, timeout=30) as reply:
-        for event in read_events(reply):
-            names.append(event.name)
-            if event.data["status"] == "running" and not cancel_reply:
-                # The sample is being generated (about 1.5 s): cancel it mid-flight.
-                requested_at = time.monotonic()
-                cancel = httpx.post(f"{server.base_url}/api/v1/jobs/{job_id}/cancel")
-                cancel_reply = cancel.json()["data"]
-    ended_at = time.monotonic()
-    assert cancel_reply["cancel_requested"] is True
-    assert names[-2:] == ["cancelled", "done"]
-    assert ended_at - requested_at < 1.0
-    final = httpx.get(f"{server.base_url}/api/v1/jobs/{job_id}").json()["data"]
-    assert final["status"] == "cancelled"
-    mode_after = httpx.get(f"{server.base_url}/api/v1/data/mode").json()["data"]
-    assert mode_after["universe_fingerprint"] == mode_before["universe_fingerprint"]
-    assert manifest.read_bytes() == manifest_before
+    env = _sample_env(QE_MAX_CONCURRENT_JOBS="1")
+    with running_server(tmp_path / "home", env) as server:
+        manifest = server.log_path.parent / "store" / "manifest.json"
+        # The first refresh builds the store; the second (forced) waits behind it, so its
+        # stream is open before it starts and the cancel lands right after `started`.
+        first = _submit(server.base_url).json()["data"]["job_id"]
+        job_id = _submit(server.base_url, force=True).json()["data"]["job_id"]
+        names: list[str] = []
+        cancel_reply: dict[str, object] = {}
+        manifest_before = b""
+        requested_at = 0.0
+        url = f"{server.base_url}/api/v1/jobs/{job_id}/events"
+        with httpx.stream("GET", url, timeout=60) as reply:
+            for event in read_events(reply):
+                names.append(event.name)
+                if event.name == "started":
+                    manifest_before = manifest.read_bytes()
+                    requested_at = time.monotonic()
+                    cancel = httpx.post(f"{server.base_url}/api/v1/jobs/{job_id}/cancel")
+                    cancel_reply = cancel.json()["data"]
+        ended_at = time.monotonic()
+        assert _wait_terminal(server.base_url, first)["status"] == "succeeded"
+        assert cancel_reply["cancel_requested"] is True
+        assert names[0] == "status"
+        assert names[-2:] == ["cancelled", "done"]
+        assert ended_at - requested_at < 1.0
+        final = httpx.get(f"{server.base_url}/api/v1/jobs/{job_id}").json()["data"]
+        assert final["status"] == "cancelled"
+        assert manifest.read_bytes() == manifest_before
+        fingerprint = json.loads(manifest_before)["universe_fingerprint"]
+        mode = httpx.get(f"{server.base_url}/api/v1/data/mode").json()["data"]
+        assert mode["universe_fingerprint"] == fingerprint
 
 
 def test_cancelling_a_finished_job_is_conflict(server: LiveServer) -> None:
@@ -171,7 +174,7 @@ def test_cancelling_a_finished_job_is_conflict(server: LiveServer) -> None:
 
 
 def test_fourth_submission_is_queue_full(tmp_path: Path) -> None:
-    env = _env(QE_MAX_CONCURRENT_JOBS="1", QE_MAX_QUEUED="2")
+    env = _sample_env(QE_MAX_CONCURRENT_JOBS="1", QE_MAX_QUEUED="2")
     with running_server(tmp_path / "home", env) as server:
         replies = [_submit(server.base_url, force=True) for _ in range(4)]
         assert [r.status_code for r in replies] == [202, 202, 202, 429]
@@ -187,17 +190,22 @@ def test_sigkill_during_a_job_then_restart(tmp_path: Path) -> None:
     env = _sample_env(QE_MAX_CONCURRENT_JOBS="1")
     server = start_server(home, env)
     try:
+        # A first refresh builds the store; the forced one queued behind it is the victim:
+        # its stream is open before it starts, so the kill lands just after `started`.
+        blocker = _submit(server.base_url).json()["data"]["job_id"]
         running = _submit(server.base_url, force=True).json()["data"]["job_id"]
         queued = [_submit(server.base_url).json()["data"]["job_id"] for _ in range(2)]
         url = f"{server.base_url}/api/v1/jobs/{running}/events"
-        with httpx.stream("GET", url, timeout=30) as reply:
+        with httpx.stream("GET", url, timeout=60) as reply:
             for event in read_events(reply):
-                if event.data["status"] == "running":
+                if event.name == "started":
                     break
-        time.sleep(0.2)  # mid-way through generating the sample: kill the server now
+        time.sleep(0.1)  # mid-way through generating the sample: kill the server now
     finally:
         stop_server(server, signal.SIGKILL)
     with running_server(home, env) as restarted:
+        done = httpx.get(f"{restarted.base_url}/api/v1/jobs/{blocker}").json()["data"]
+        assert done["status"] == "succeeded"
         dead = httpx.get(f"{restarted.base_url}/api/v1/jobs/{running}").json()["data"]
         assert dead["status"] == "failed"
         assert dead["error"]["code"] == "INTERRUPTED"
