@@ -115,19 +115,11 @@ chromium:
 e2e: $(VENV_STAMP) $(UI_BUILD) chromium
 	cd frontend && npm run --silent e2e
 
-pytest: $(VENV_STAMP) $(NODE_STAMP)
-	$(BIN)/pytest -q
-
+py# tests/suite.py runs each stage (contract drift, ruff, mypy, import-linter, tsc, Vitest,
+# pytest, schemathesis, browser e2e), echoing its output, then prints a per-stage table and
+# one pytest-form summary line counting everything that ran; any failed stage fails the run.
 test: $(VENV_STAMP) $(NODE_STAMP)
-	$(MAKE) --no-print-directory check-generated
-	$(MAKE) --no-print-directory lint
-	$(MAKE) --no-print-directory typecheck
-	$(MAKE) --no-print-directory importlint
-	$(MAKE) --no-print-directory frontend-check
-	$(MAKE) --no-print-directory frontend-test
-	$(MAKE) --no-print-directory pytest
-	$(MAKE) --no-print-directory fuzz
-	$(MAKE) --no-print-directory e2e
+	$(PY) -m tests.suite
 
 # ---------------------------------------------------------------- fuzzing
 # schemathesis CLI against a real uvicorn, with auth on (a token carrying every scope), so

@@ -8,11 +8,14 @@ including the stateful phase; any finding fails the run.
 from __future__ import annotations
 
 import argparse
+import base64
+import json
 import os
 import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 import jwt
@@ -56,11 +59,58 @@ def main() -> int:
             "--header",
             f"Authorization: Bearer {token}",
             "--no-color",
+            "--report",
+            "ndjson",
+            "--report-ndjson-path",
+            str(Path(home) / "events.ndjson"),
         ]
         result = subprocess.run(command, check=False, env={**os.environ, "NO_COLOR": "1"})
         if result.returncode != 0:
             print("\n--- server log ---\n" + server.log_text()[-20000:], file=sys.stderr)
+        events = Path(home) / "events.ndjson"
+        if events.is_file():
+            print(engine_reach_table(engine_reach(events.read_text().splitlines())))
         return result.returncode
+
+
+ENGINE_OPERATIONS = ("POST /api/v1/pricing/price", "POST /api/v1/pricing/implied-volatility")
+
+
+def engine_reach(lines: list[str]) -> dict[str, Counter[str]]:
+    """Per pricing operation, how schemathesis' schema-valid (positive) requests were
+    answered: ``2xx``, or the status and error code of the refusal. Shows whether the
+    generated requests reach the engines or stop at validation."""
+    tally: dict[str, Counter[str]] = {label: Counter() for label in ENGINE_OPERATIONS}
+    for line in lines:
+        recorder = json.loads(line).get("ScenarioFinished", {}).get("recorder")
+        if not recorder or recorder.get("label") not in tally:
+            continue
+        for case_id, case in recorder.get("cases", {}).items():
+            interaction = recorder.get("interactions", {}).get(case_id)
+            meta = case["value"].get("meta") or {}
+            if interaction is None or interaction.get("response") is None:
+                continue
+            if (meta.get("generation") or {}).get("mode") != "positive":
+                continue
+            response = interaction["response"]
+            status = int(response["status_code"])
+            if 200 <= status < 300:
+                outcome = "2xx"
+            else:
+                body = json.loads(base64.b64decode(response["content"].get("$base64", "")) or b"{}")
+                outcome = f"{status} {(body.get('error') or {}).get('code')}"
+            tally[recorder["label"]][outcome] += 1
+    return tally
+
+
+def engine_reach_table(tally: dict[str, Counter[str]]) -> str:
+    """The tally as text, one line per operation."""
+    lines = ["", "schema-valid requests to the pricing engines, by answer:"]
+    for label, outcomes in tally.items():
+        total = sum(outcomes.values())
+        parts = ", ".join(f"{name} {count}" for name, count in outcomes.most_common())
+        lines.append(f"  {label}: {total} requests: {parts}")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

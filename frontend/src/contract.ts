@@ -37,6 +37,7 @@ export type OptionPrice = Schemas["OptionPrice"];
 export type Greeks = Schemas["Greeks"];
 export type PricingParameters = Schemas["PricingParameters"];
 export type PricingModelInfo = Schemas["PricingModelInfo"];
+export type PricingModelName = Schemas["PricingModelName"];
 export type ImpliedVolatilityRequest = Schemas["ImpliedVolatilityRequest"];
 export type ImpliedVolatility = Schemas["ImpliedVolatility"];
 export type BatchOption = Schemas["BatchOption"];

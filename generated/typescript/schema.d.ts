@@ -456,11 +456,13 @@ export interface components {
             meta: components["schemas"]["Meta"];
         };
         /**
-         * @description Name of a registered pricing engine (see `listPricingModels`): `black_scholes`,
-         *     `binomial`, `monte_carlo`. Not an enum, so engines can be added without a
-         *     contract change; an unknown name is `UNKNOWN_MODEL`.
+         * @description Name of a registered pricing engine (see `listPricingModels`). The enum is kept
+         *     equal to the engine registry by a test, so adding an engine is a contract change.
+         *     A request naming any other engine is 400 `UNKNOWN_MODEL` (in a batch, an
+         *     `UNKNOWN_MODEL` error of that item).
+         * @enum {string}
          */
-        PricingModelName: string;
+        PricingModelName: "black_scholes" | "binomial" | "monte_carlo";
         /** @enum {string} */
         OptionType: "call" | "put";
         /** @enum {string} */

@@ -8,6 +8,7 @@ one ``model_validate_json`` call, and so every body error has the same shape: 40
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -49,8 +50,31 @@ def _explicit_nulls(value: Any, loc: tuple[str | int, ...]) -> list[ErrorDetail]
     return found
 
 
-def parse_body(model: type[ModelT], raw: bytes) -> ModelT:
-    """Validate ``raw`` JSON into ``model`` or raise the matching domain error."""
+NameCheck = Callable[[str], object]
+"""Called with a name outside its field's enum; raises the specific domain error for it."""
+
+
+def _check_names(errors: list[Any], name_checks: Mapping[str, NameCheck]) -> None:
+    """Hand an unregistered name to its check when it is the only error of the body."""
+    if len(errors) != 1:
+        return
+    (error,) = errors
+    loc = tuple(error["loc"])
+    if error["type"] == "enum" and len(loc) == 1 and loc[0] in name_checks:
+        name = error["input"]
+        if isinstance(name, str):
+            name_checks[str(loc[0])](name)
+
+
+def parse_body(
+    model: type[ModelT], raw: bytes, name_checks: Mapping[str, NameCheck] | None = None
+) -> ModelT:
+    """Validate ``raw`` JSON into ``model`` or raise the matching domain error.
+
+    ``name_checks`` maps a top-level field whose schema is an enum of registered names
+    (e.g. pricing engines) to a check that raises the specific error for an unregistered
+    name (``UNKNOWN_MODEL``); it applies when that enum is the body's only problem.
+    """
     try:
         parsed = model.model_validate_json(raw)
     except ValidationError as error:
@@ -58,6 +82,7 @@ def parse_body(model: type[ModelT], raw: bytes) -> ModelT:
         if any(e["type"] == "json_invalid" for e in errors):
             reason = errors[0]["msg"]
             raise BadRequestError(f"Request body is not valid JSON: {reason}") from None
+        _check_names(errors, name_checks or {})
         _raise_validation(
             [ErrorDetail(loc=_loc(tuple(e["loc"])), msg=str(e["msg"])) for e in errors]
         )

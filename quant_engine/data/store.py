@@ -153,6 +153,16 @@ class Store:
             self._manifest_cache = (signature, manifest)
         return manifest
 
+    def universe_fingerprint(self) -> str | None:
+        """Fingerprint of the committed universe, or None before the first import.
+
+        Cheap: one ``open`` + ``fstat`` of the manifest while it is unchanged (the decoded
+        manifest is cached by file identity), so it can key caches on every request and an
+        import committed by any process is seen at once.
+        """
+        manifest = self.manifest()
+        return manifest.universe_fingerprint if manifest else None
+
     def tickers(self) -> tuple[str, ...]:
         """Tickers of the universe, sorted; empty before the first import."""
         manifest = self.manifest()

@@ -25,10 +25,10 @@ ExerciseStyle = Literal["european", "american"]
 # field -> (low, high, low_inclusive, high_inclusive). The HTTP contract uses the same bounds.
 DOMAIN: Mapping[str, tuple[float, float, bool, bool]] = MappingProxyType(
     {
-        "spot": (0.0, 1e9, False, True),
-        "strike": (0.0, 1e9, False, True),
-        "time_to_expiry": (0.0, 100.0, False, True),
-        "volatility": (0.0, 10.0, False, True),
+        "spot": (1e-6, 1e9, True, True),
+        "strike": (1e-6, 1e9, True, True),
+        "time_to_expiry": (1e-6, 100.0, True, True),
+        "volatility": (1e-4, 10.0, True, True),
         "rate": (-1.0, 1.0, True, True),
         "dividend_yield": (-1.0, 1.0, True, True),
         "price": (0.0, 1e9, False, True),

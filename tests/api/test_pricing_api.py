@@ -255,3 +255,36 @@ def test_batch_over_the_engine_work_budget_is_413(client: TestClient) -> None:
     assert client.post("/api/v1/pricing/batch", json={"options": [paths] * 2001}).status_code == 413
     within = client.post("/api/v1/pricing/batch", json={"options": [tree] * 2})
     assert within.status_code == 200
+
+
+def test_contract_engine_enum_is_the_engine_registry() -> None:
+    from pathlib import Path
+
+    import yaml
+
+    from quant_engine import pricing
+
+    contract = yaml.safe_load(
+        (Path(__file__).resolve().parents[2] / "openapi" / "openapi.yaml").read_text()
+    )
+    enum = contract["components"]["schemas"]["PricingModelName"]["enum"]
+    assert enum == [engine.name for engine in pricing.list_engines()]
+
+
+def test_unknown_model_with_another_bad_field_is_a_validation_error(client: TestClient) -> None:
+    reply = client.post(
+        "/api/v1/pricing/price", json={**ATM_CALL, "model": "heston_typo", "spot": -1}
+    )
+    assert reply.status_code == 422
+    locs = {tuple(detail["loc"]) for detail in reply.json()["error"]["details"]}
+    assert locs == {("body", "model"), ("body", "spot")}
+
+
+def test_unknown_implied_volatility_model_is_400(client: TestClient) -> None:
+    body = {k: v for k, v in ATM_CALL.items() if k != "volatility"}
+    reply = client.post(
+        "/api/v1/pricing/implied-volatility", json={**body, "price": 10.0, "model": "sabr"}
+    )
+    assert reply.status_code == 400
+    assert reply.json()["error"]["code"] == "UNKNOWN_MODEL"
+    assert "known models: black_scholes, binomial, monte_carlo" in reply.json()["error"]["message"]

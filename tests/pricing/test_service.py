@@ -28,10 +28,10 @@ def one_option(**overrides: float) -> OptionBatch:
 
 def test_domain_bounds_are_the_contract_bounds() -> None:
     assert dict(DOMAIN) == {
-        "spot": (0.0, 1e9, False, True),
-        "strike": (0.0, 1e9, False, True),
-        "time_to_expiry": (0.0, 100.0, False, True),
-        "volatility": (0.0, 10.0, False, True),
+        "spot": (1e-6, 1e9, True, True),
+        "strike": (1e-6, 1e9, True, True),
+        "time_to_expiry": (1e-6, 100.0, True, True),
+        "volatility": (1e-4, 10.0, True, True),
         "rate": (-1.0, 1.0, True, True),
         "dividend_yield": (-1.0, 1.0, True, True),
         "price": (0.0, 1e9, False, True),
@@ -49,7 +49,7 @@ def test_invalid_item_fails_alone_and_names_its_field() -> None:
     assert error is not None
     assert error.code == "VALIDATION_ERROR"
     assert error.field == "volatility"
-    assert error.message == "volatility must be > 0 (got -0.2)"
+    assert error.message == "volatility must be >= 0.0001 (got -0.2)"
     for name in ("price", "delta", "gamma", "vega", "theta", "rho"):
         assert np.isnan(getattr(outcome, name)[1]), name
 
@@ -59,7 +59,7 @@ def test_invalid_item_fails_alone_and_names_its_field() -> None:
     [
         ("spot", float("nan"), "spot must be finite (got nan)"),
         ("strike", 2e9, "strike must be <= 1000000000 (got 2000000000.0)"),
-        ("time_to_expiry", 0.0, "time_to_expiry must be > 0 (got 0.0)"),
+        ("time_to_expiry", 0.0, "time_to_expiry must be >= 1e-06 (got 0.0)"),
         ("rate", -1.5, "rate must be >= -1 (got -1.5)"),
         ("dividend_yield", float("inf"), "dividend_yield must be finite (got inf)"),
         ("volatility", 10.5, "volatility must be <= 10 (got 10.5)"),

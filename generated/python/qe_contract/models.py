@@ -159,16 +159,10 @@ class LogListEnvelope(BaseModel):
     meta: Meta
 
 
-PricingModelName = TypeAliasType(
-    "PricingModelName",
-    Annotated[
-        StrictStr,
-        Field(
-            description="Name of a registered pricing engine (see `listPricingModels`): `black_scholes`,\n`binomial`, `monte_carlo`. Not an enum, so engines can be added without a\ncontract change; an unknown name is `UNKNOWN_MODEL`.\n",
-            pattern="^[a-z][a-z0-9_]{0,63}$",
-        ),
-    ],
-)
+class PricingModelName(StrEnum):
+    black_scholes = "black_scholes"
+    binomial = "binomial"
+    monte_carlo = "monte_carlo"
 
 
 class OptionType(StrEnum):
@@ -222,11 +216,11 @@ class OptionPriceRequest(BaseModel):
     )
     spot: Annotated[
         StrictFloat,
-        Field(description="Price of the underlying.", gt=0.0, le=1000000000.0),
+        Field(description="Price of the underlying.", ge=1e-06, le=1000000000.0),
     ]
-    strike: Annotated[StrictFloat, Field(gt=0.0, le=1000000000.0)]
+    strike: Annotated[StrictFloat, Field(ge=1e-06, le=1000000000.0)]
     time_to_expiry: Annotated[
-        StrictFloat, Field(description="Years to expiry.", gt=0.0, le=100.0)
+        StrictFloat, Field(description="Years to expiry.", ge=1e-06, le=100.0)
     ]
     rate: Annotated[
         StrictFloat,
@@ -238,7 +232,7 @@ class OptionPriceRequest(BaseModel):
     ]
     volatility: Annotated[
         StrictFloat,
-        Field(description="Annualized volatility (0.2 = 20%).", gt=0.0, le=10.0),
+        Field(description="Annualized volatility (0.2 = 20%).", ge=0.0001, le=10.0),
     ]
     dividend_yield: Annotated[
         StrictFloat,
@@ -392,10 +386,10 @@ class ImpliedVolatilityRequest(BaseModel):
         StrictFloat,
         Field(description="Observed option price.", gt=0.0, le=1000000000.0),
     ]
-    spot: Annotated[StrictFloat, Field(gt=0.0, le=1000000000.0)]
-    strike: Annotated[StrictFloat, Field(gt=0.0, le=1000000000.0)]
+    spot: Annotated[StrictFloat, Field(ge=1e-06, le=1000000000.0)]
+    strike: Annotated[StrictFloat, Field(ge=1e-06, le=1000000000.0)]
     time_to_expiry: Annotated[
-        StrictFloat, Field(description="Years to expiry.", gt=0.0, le=100.0)
+        StrictFloat, Field(description="Years to expiry.", ge=1e-06, le=100.0)
     ]
     rate: Annotated[StrictFloat, Field(ge=-1.0, le=1.0)]
     dividend_yield: Annotated[StrictFloat, Field(ge=-1.0, le=1.0)] = 0

@@ -41,7 +41,14 @@ StatusParam = Annotated[QualityStatus | None, Query()]
 async def _cached(
     state: StateDep, domain: CacheDomain, key: str, build: Callable[[], bytes]
 ) -> tuple[bytes, bool]:
-    """The serialized data for ``key``: from the cache, or built off the loop and stored."""
+    """The serialized data for ``key``: from the cache, or built off the loop and stored.
+
+    The key is prefixed with the store's universe fingerprint, so after an import committed
+    by any process (the server's own refresh job or the ``data import`` command) no response
+    computed from the previous data is served, whatever its time to live.
+    """
+    fingerprint = await asyncio.to_thread(state.store.universe_fingerprint)
+    key = f"{fingerprint or 'empty'}|{key}"
     hit = state.cache.get(domain, key)
     if hit is not None:
         return hit, True

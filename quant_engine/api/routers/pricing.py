@@ -25,9 +25,12 @@ from quant_engine.api.bodies import parse_body
 from quant_engine.api.deps import api_router
 from quant_engine.api.envelope import envelope_response
 from quant_engine.api.services import pricing as service
+from quant_engine.pricing.registry import get_engine
 
 router = api_router()
 BodyT = TypeVar("BodyT", bound=BaseModel)
+# An engine name outside the contract's enum is 400 UNKNOWN_MODEL, listing the known ones.
+ENGINE_NAMES = {"model": get_engine}
 
 
 @router.get("/pricing/models", operation_id="listPricingModels")
@@ -43,7 +46,7 @@ async def _compute(
 ) -> Response:
     """Parse the body and run ``compute`` on it in a worker thread, then wrap the result."""
     raw = await request.body()
-    data = await asyncio.to_thread(lambda: compute(parse_body(body_type, raw)))
+    data = await asyncio.to_thread(lambda: compute(parse_body(body_type, raw, ENGINE_NAMES)))
     return envelope_response(request, envelope_type, data)
 
 

@@ -9,6 +9,7 @@ import {
   type ExerciseStyle,
   type OptionType,
   type PricingModelInfo,
+  type PricingModelName,
   type PricingParameters,
   type SchemaName,
   isOneOf,
@@ -48,7 +49,7 @@ export function readBounded<S extends SchemaName>(
   return value;
 }
 
-export type ModelChoice = { model: string; exercise: ExerciseStyle; parameters: Record<string, string> };
+export type ModelChoice = { model: PricingModelName; exercise: ExerciseStyle; parameters: Record<string, string> };
 
 export const DEFAULT_MODEL_CHOICE: ModelChoice = { model: "black_scholes", exercise: "european", parameters: {} };
 
@@ -117,8 +118,9 @@ export function ModelControls({
 
   const selectModel = (name: string) => {
     const next = models.find((item) => item.name === name);
+    if (next === undefined) return;
     const exercise = next && !next.exercise_styles.includes(choice.exercise) ? next.exercise_styles[0] : choice.exercise;
-    onChange({ model: name, exercise: exercise ?? "european", parameters: {} });
+    onChange({ model: next.name, exercise: exercise ?? "european", parameters: {} });
   };
 
   return (
