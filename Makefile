@@ -115,7 +115,10 @@ chromium:
 e2e: $(VENV_STAMP) $(UI_BUILD) chromium
 	cd frontend && npm run --silent e2e
 
-py# tests/suite.py runs each stage (contract drift, ruff, mypy, import-linter, tsc, Vitest,
+pytest: $(VENV_STAMP) $(NODE_STAMP)
+	$(BIN)/pytest -q
+
+# tests/suite.py runs each stage (contract drift, ruff, mypy, import-linter, tsc, Vitest,
 # pytest, schemathesis, browser e2e), echoing its output, then prints a per-stage table and
 # one pytest-form summary line counting everything that ran; any failed stage fails the run.
 test: $(VENV_STAMP) $(NODE_STAMP)
