@@ -18,6 +18,7 @@ BENCHMARKS = (
     "bench.api_pricing",
     "bench.data_import",
     "bench.api_data",
+    "bench.features",
     "bench.loop_lag",
 )
 
