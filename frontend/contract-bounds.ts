@@ -1,5 +1,5 @@
-// Build-time bridge from the contract to the browser: the numeric bounds of every request
-// schema in openapi/openapi.yaml, exposed to the app as the virtual module
+// Build-time bridge from the contract to the browser: the numeric bounds, array sizes and
+// defaults of every request schema in openapi/openapi.yaml, exposed to the app as the virtual module
 // `virtual:contract-bounds`. Forms validate against these before sending, so the UI never
 // keeps a hand-written copy of a bound that could drift from the contract.
 import { readFileSync } from "node:fs";
@@ -12,27 +12,83 @@ const BOUND_KEYWORDS = ["minimum", "maximum", "exclusiveMinimum", "exclusiveMaxi
 
 type NumericBounds = Partial<Record<(typeof BOUND_KEYWORDS)[number], number>>;
 type SchemaBounds = Record<string, Record<string, NumericBounds>>;
+type ArrayBounds = { minItems?: number; maxItems?: number; uniqueItems?: boolean; items: NumericBounds };
+type SchemaArrays = Record<string, Record<string, ArrayBounds>>;
+type SchemaDefaults = Record<string, Record<string, unknown>>;
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-/** Bounds of each numeric property, per schema of `components.schemas`. */
-export function extractBounds(contract: unknown): SchemaBounds {
+function schemasOf(contract: unknown): Record<string, unknown> | null {
   const schemas = isRecord(contract) && isRecord(contract.components) ? contract.components.schemas : null;
+  return isRecord(schemas) ? schemas : null;
+}
+
+/** The numeric bounds written on `node`, or on the schema it `$ref`s (one level). */
+function boundsOfNode(node: Record<string, unknown>, schemas: Record<string, unknown>): NumericBounds {
+  const bounds: NumericBounds = {};
+  const ref = typeof node.$ref === "string" ? node.$ref.match(/^#\/components\/schemas\/(.+)$/)?.[1] : undefined;
+  const target = ref ? schemas[ref] : undefined;
+  for (const source of [isRecord(target) ? target : {}, node]) {
+    for (const keyword of BOUND_KEYWORDS) {
+      const value = source[keyword];
+      if (typeof value === "number") bounds[keyword] = value;
+    }
+  }
+  return bounds;
+}
+
+/**
+ * Bounds of each numeric property, per schema of `components.schemas`. A property that
+ * `$ref`s a bounded scalar schema (e.g. `Horizon`) gets that schema's bounds.
+ */
+export function extractBounds(contract: unknown): SchemaBounds {
+  const schemas = schemasOf(contract);
   const result: SchemaBounds = {};
-  if (!isRecord(schemas)) return result;
+  if (!schemas) return result;
   for (const [schemaName, schema] of Object.entries(schemas)) {
     if (!isRecord(schema) || !isRecord(schema.properties)) continue;
     for (const [field, property] of Object.entries(schema.properties)) {
       if (!isRecord(property)) continue;
-      const bounds: NumericBounds = {};
-      for (const keyword of BOUND_KEYWORDS) {
-        const value = property[keyword];
-        if (typeof value === "number") bounds[keyword] = value;
-      }
+      const bounds = boundsOfNode(property, schemas);
       if (Object.keys(bounds).length > 0) {
         (result[schemaName] ??= {})[field] = bounds;
+      }
+    }
+  }
+  return result;
+}
+
+/** Item-count bounds and item bounds of each array property, per schema. */
+export function extractArrays(contract: unknown): SchemaArrays {
+  const schemas = schemasOf(contract);
+  const result: SchemaArrays = {};
+  if (!schemas) return result;
+  for (const [schemaName, schema] of Object.entries(schemas)) {
+    if (!isRecord(schema) || !isRecord(schema.properties)) continue;
+    for (const [field, property] of Object.entries(schema.properties)) {
+      if (!isRecord(property) || property.type !== "array") continue;
+      const entry: ArrayBounds = { items: isRecord(property.items) ? boundsOfNode(property.items, schemas) : {} };
+      if (typeof property.minItems === "number") entry.minItems = property.minItems;
+      if (typeof property.maxItems === "number") entry.maxItems = property.maxItems;
+      if (typeof property.uniqueItems === "boolean") entry.uniqueItems = property.uniqueItems;
+      (result[schemaName] ??= {})[field] = entry;
+    }
+  }
+  return result;
+}
+
+/** The `default` of each property that declares one, per schema. */
+export function extractDefaults(contract: unknown): SchemaDefaults {
+  const schemas = schemasOf(contract);
+  const result: SchemaDefaults = {};
+  if (!schemas) return result;
+  for (const [schemaName, schema] of Object.entries(schemas)) {
+    if (!isRecord(schema) || !isRecord(schema.properties)) continue;
+    for (const [field, property] of Object.entries(schema.properties)) {
+      if (isRecord(property) && "default" in property) {
+        (result[schemaName] ??= {})[field] = property.default;
       }
     }
   }
@@ -48,8 +104,12 @@ export function contractBounds(contractPath: string): Plugin {
     load(id) {
       if (id !== RESOLVED_ID) return null;
       this.addWatchFile(contractPath);
-      const bounds = extractBounds(parse(readFileSync(contractPath, "utf8")));
-      return `export default ${JSON.stringify(bounds)};`;
+      const contract: unknown = parse(readFileSync(contractPath, "utf8"));
+      return [
+        `export default ${JSON.stringify(extractBounds(contract))};`,
+        `export const arrays = ${JSON.stringify(extractArrays(contract))};`,
+        `export const defaults = ${JSON.stringify(extractDefaults(contract))};`,
+      ].join("\n");
     },
   };
 }

@@ -4,8 +4,9 @@
 //
 // Starts `python -m quant_engine serve` on a free port with a fresh QE_HOME and the S&P 500
 // sample of ../shared/data, drives /usr/bin/chromium with playwright-core through every
-// page, saves a screenshot per step into frontend/e2e-output/, and stops the server at the
-// end (also on failure). Exits non-zero with the failing step's message.
+// page (including a short train job and a signal generation with the model it made),
+// saves a screenshot per step into frontend/e2e-output/, and stops the server at the end
+// (also on failure). Exits non-zero with the failing step's message.
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, createWriteStream } from "node:fs";
 import { createServer } from "node:net";
@@ -34,6 +35,8 @@ const CHROMIUM_ARGS = [
 const SERVER_START_TIMEOUT_MS = 60_000;
 const FIRST_IMPORT_TIMEOUT_MS = 90_000;
 const STEP_TIMEOUT_MS = 20_000;
+const TRAIN_TIMEOUT_MS = 120_000;
+const PREDICT_TIMEOUT_MS = 60_000;
 const SERVER_STOP_TIMEOUT_MS = 10_000;
 
 // ---------------------------------------------------------------- independent reference
@@ -364,6 +367,120 @@ function makeSteps(base) {
         await screenshot(page, "13-ticker-AOS-quality", { fullPage: true });
       },
     },
+    {
+      name: "train a short model live; the first version becomes the champion",
+      async run(page, context) {
+        await nav(page, "Models");
+        await page.getByRole("heading", { name: "Models", level: 1 }).waitFor();
+        const form = page.getByTestId("train-form");
+        await form.waitFor();
+        const fill = async (label, value) => form.getByLabel(label, { exact: true }).fill(value);
+
+        // Outside the contract's bounds: caught in the browser, nothing is sent.
+        await fill("Horizons (trading days)", "5, 64");
+        await form.getByRole("button", { name: "Train", exact: true }).click();
+        await form.locator(".field-invalid .field-error", { hasText: "64 must be ≤ 63" }).waitFor();
+        check(context.trainRequests === 0, "an out-of-bounds horizon was sent to the server");
+
+        await fill("Horizons (trading days)", "5");
+        await fill("Years", "2");
+        await fill("Folds", "2");
+        await fill("Boosting rounds (n_estimators)", "20");
+        await form.getByRole("button", { name: "Train", exact: true }).click();
+        const card = page.getByTestId("train-jobs").locator(".job-card").first();
+        await card.waitFor();
+        const jobId = await card.getAttribute("data-job-id");
+        check(context.trainRequests === 1, `training sent ${context.trainRequests} requests, expected 1`);
+        await card.getByRole("progressbar").waitFor();
+        await screenshot(page, "14-models-training-live");
+        const finished = page.locator(
+          `.job-card[data-job-id="${jobId}"][data-status="succeeded"], .job-card[data-job-id="${jobId}"][data-status="failed"]`,
+        );
+        await finished.waitFor({ timeout: TRAIN_TIMEOUT_MS });
+        if ((await card.getAttribute("data-status")) === "failed") {
+          throw new StepFailure(`the train job failed: ${await card.getByTestId("job-error").textContent()}`);
+        }
+        await card.locator('.stream[data-last-event="done"]').waitFor();
+        const trail = (await card.locator(".stream").textContent()) ?? "";
+        check(trail.includes("completed") && trail.includes("done"), `the train card did not follow the job over SSE: "${trail}"`);
+        const version = ((await card.getByTestId("trained-version").textContent()) ?? "").trim();
+        check(/^v\d+$/.test(version), `the train result names no version: "${version}"`);
+
+        // The registry list was refetched when the job finished: the new version is champion.
+        const row = page.locator(`[data-testid="models-table"] tr[data-version="${version}"]`);
+        await row.waitFor();
+        check((await row.getAttribute("data-role")) === "champion", `${version} is ${await row.getAttribute("data-role")}, not champion`);
+        await row.locator(".badge", { hasText: "Champion" }).waitFor();
+        const api = await getJson(`${base}/api/v1/models`);
+        check(api.body.data.champion === version, `the API's champion is ${api.body.data.champion}, not ${version}`);
+        await screenshot(page, "15-models-trained", { fullPage: true });
+
+        await row.getByRole("link", { name: version, exact: true }).click();
+        await page.getByRole("heading", { name: `Model ${version}`, level: 1 }).waitFor();
+        await page.locator(`[data-version="${version}"][data-role="champion"]`).waitFor(); // the version loaded
+        await page.getByTestId("fold-chart").locator(".fold-bar").first().waitFor();
+        const foldBars = await page.getByTestId("fold-chart").locator(".fold-bar").count();
+        check(foldBars === 2, `the fold chart has ${foldBars} bars, expected 2 (folds=2)`);
+        const metricRows = await page.getByTestId("metrics-table").locator("tbody tr").count();
+        check(metricRows === 3, `the metrics table has ${metricRows} rows, expected overall + 2 folds`);
+        const importance = page.getByTestId("importance-chart");
+        await importance.locator(".importance-bar").first().waitFor();
+        const gainBars = await importance.locator(".importance-bar").count();
+        check(gainBars > 0, "the importance chart has no bars");
+        await page.getByTestId("decisions-table").locator("tbody tr").first().waitFor();
+        check((await page.getByRole("button", { name: "Promote" }).isDisabled()), "Promote is enabled on the champion");
+        await screenshot(page, "16-model-detail-gain", { fullPage: true });
+        await page.getByRole("group", { name: "Importance kind" }).getByRole("button", { name: "Split" }).click();
+        await page.locator('[data-testid="importance-chart"][data-kind="split"]').waitFor();
+        const splitApi = await getJson(`${base}/api/v1/models/${version}/importance?kind=split&horizon=5`);
+        const splitBars = await page.getByTestId("importance-chart").locator(".importance-bar").count();
+        check(splitBars === Math.min(25, splitApi.body.data.items.length),
+          `the split chart has ${splitBars} bars, the API ${splitApi.body.data.items.length} features`);
+        await page.getByTestId("importance-chart").screenshot({ path: join(OUTPUT, "17-importance-split.png"), animations: "disabled" });
+        context.trainedVersion = version;
+      },
+    },
+    {
+      name: "generate signals with the champion live; ranked table",
+      async run(page, context) {
+        await nav(page, "Signals");
+        await page.getByRole("heading", { name: "Signals", level: 1 }).waitFor();
+        const form = page.getByTestId("signals-form");
+        await form.getByLabel("Model version").selectOption("champion");
+        await form.getByRole("button", { name: "Generate signals" }).click();
+        const card = page.getByTestId("signals-job").locator(".job-card");
+        await card.waitFor();
+        await page
+          .locator('[data-testid="signals-job"] .job-card[data-status="succeeded"], [data-testid="signals-job"] .job-card[data-status="failed"]')
+          .waitFor({ timeout: PREDICT_TIMEOUT_MS });
+        if ((await card.getAttribute("data-status")) === "failed") {
+          throw new StepFailure(`the predict job failed: ${await card.getByTestId("job-error").textContent()}`);
+        }
+        const table = page.getByTestId("signals-table");
+        await table.waitFor();
+        const rows = table.locator("tbody tr");
+        const count = await rows.count();
+        check(count >= 10, `the signals table has ${count} rows, expected at least 10`);
+        const ranks = (await rows.evaluateAll((trs) => trs.map((tr) => Number(tr.getAttribute("data-rank")))));
+        check(ranks.every((rank, index) => rank === index + 1), `ranks are not 1..${count} in order: ${ranks.slice(0, 12).join(",")}`);
+        const url = new URL(page.url());
+        check(url.searchParams.get("version") === context.trainedVersion,
+          `the page shows version ${url.searchParams.get("version")}, not the champion ${context.trainedVersion}`);
+        const api = await getJson(`${base}/api/v1/signals?${url.searchParams.toString()}`);
+        const scored = api.body.data.signals.length;
+        check(count === Math.min(50, scored), `API has ${scored} signals, the table shows ${count} (top 50 expected)`);
+        const first = api.body.data.signals[0];
+        check((await rows.first().getAttribute("data-ticker")) === first.ticker, "the first row is not the API's rank 1");
+        await screenshot(page, "18-signals", { fullPage: true });
+        if (scored > 50) {
+          await page.getByRole("button", { name: `Show all ${scored}` }).click();
+          await waitFor("every signal to be listed", async () => {
+            const shown = await rows.count();
+            return shown === scored ? null : `${shown} rows`;
+          }, STEP_TIMEOUT_MS);
+        }
+      },
+    },
   ];
 }
 
@@ -409,9 +526,10 @@ async function main() {
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
     const page = await browser.newPage({ viewport: { width: 1366, height: 900 } });
     page.setDefaultTimeout(STEP_TIMEOUT_MS);
-    const context = { priceRequests: 0, pageErrors: [] };
+    const context = { priceRequests: 0, trainRequests: 0, pageErrors: [], trainedVersion: null };
     page.on("request", (request) => {
       if (request.url().endsWith("/api/v1/pricing/price")) context.priceRequests += 1;
+      if (request.url().endsWith("/api/v1/models/train")) context.trainRequests += 1;
     });
     page.on("pageerror", (error) => context.pageErrors.push(error.message));
     const consoleErrors = [];

@@ -4,9 +4,12 @@ import { DataPage } from "./pages/DataPage";
 import { JobDetailPage } from "./pages/JobDetailPage";
 import { JobsPage } from "./pages/JobsPage";
 import { LogsPage } from "./pages/LogsPage";
+import { ModelDetailPage } from "./pages/ModelDetailPage";
+import { ModelsPage } from "./pages/ModelsPage";
 import { NotFoundPage } from "./pages/NotFoundPage";
 import { OverviewPage } from "./pages/OverviewPage";
 import { PricingPage } from "./pages/PricingPage";
+import { SignalsPage } from "./pages/SignalsPage";
 import { TickerPage } from "./pages/TickerPage";
 
 export function App() {
@@ -18,6 +21,9 @@ export function App() {
         <Route path="data/:ticker" element={<TickerPage />} />
         <Route path="jobs" element={<JobsPage />} />
         <Route path="jobs/:jobId" element={<JobDetailPage />} />
+        <Route path="models" element={<ModelsPage />} />
+        <Route path="models/:version" element={<ModelDetailPage />} />
+        <Route path="signals" element={<SignalsPage />} />
         <Route path="pricing" element={<PricingPage />} />
         <Route path="logs" element={<LogsPage />} />
         <Route path="*" element={<NotFoundPage />} />

@@ -5,6 +5,7 @@ import type { Health } from "./contract";
 const META = { request_id: "r1", elapsed_ms: 0.5, cached: false };
 const HEALTH: Health = {
   status: "ok",
+  components: [{ name: "data", status: "ok", message: null }],
   service_version: "0.1.0",
   contract_version: "1.0.0",
   uptime_seconds: 1.5,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { boundsOf, boundsProblem, describeBounds } from "./bounds";
+import { arrayBoundsOf, boundsOf, boundsProblem, defaultOf, describeBounds } from "./bounds";
 
 describe("bounds from the contract", () => {
   it("reads the request schemas' numeric bounds from openapi.yaml", () => {
@@ -25,5 +25,41 @@ describe("bounds from the contract", () => {
   it("describes bounds for a form hint", () => {
     expect(describeBounds({ exclusiveMinimum: 0, maximum: 10 })).toBe("0 < x ≤ 10");
     expect(describeBounds({})).toBe("");
+  });
+});
+
+describe("defaults and array bounds from the contract", () => {
+  it("reads the train request's defaults", () => {
+    expect(defaultOf("TrainRequest", "horizons")).toEqual([5]);
+    expect(defaultOf("TrainRequest", "feature_mode")).toBe("core");
+    expect(defaultOf("TrainRequest", "survivorship")).toBe(true);
+    expect(defaultOf("TrainRequest", "full_universe")).toBe(false);
+    expect(defaultOf("TrainRequest", "years")).toBe(15);
+    expect(defaultOf("TrainRequest", "folds")).toBe(5);
+    expect(defaultOf("TrainRequest", "embargo_days")).toBe(5);
+    expect(defaultOf("TrainRequest", "seed")).toBe(0);
+    expect(defaultOf("TrainRequest", "end")).toBeUndefined();
+    expect(defaultOf("LightGBMParams", "num_leaves")).toBe(31);
+    expect(defaultOf("LightGBMParams", "learning_rate")).toBe(0.05);
+    expect(defaultOf("LightGBMParams", "n_estimators")).toBe(200);
+    expect(defaultOf("LightGBMParams", "min_data_in_leaf")).toBe(200);
+    expect(defaultOf("LightGBMParams", "feature_fraction")).toBe(0.8);
+    expect(defaultOf("SignalsRequest", "version")).toBe("champion");
+  });
+
+  it("reads the train request's bounds, including the $ref'd Horizon and the horizons array", () => {
+    expect(boundsOf("TrainRequest", "years")).toEqual({ minimum: 1, maximum: 50 });
+    expect(boundsOf("TrainRequest", "folds")).toEqual({ minimum: 2, maximum: 10 });
+    expect(boundsOf("TrainRequest", "embargo_days")).toEqual({ minimum: 0, maximum: 63 });
+    expect(boundsOf("TrainRequest", "seed")).toEqual({ minimum: 0, maximum: 2147483647 });
+    expect(boundsOf("LightGBMParams", "feature_fraction")).toEqual({ minimum: 0.1, maximum: 1 });
+    expect(boundsOf("SignalsRequest", "horizon")).toEqual({ minimum: 1, maximum: 63 });
+    expect(arrayBoundsOf("TrainRequest", "horizons")).toEqual({
+      minItems: 1,
+      maxItems: 4,
+      uniqueItems: true,
+      items: { minimum: 1, maximum: 63 },
+    });
+    expect(arrayBoundsOf("SignalsRequest", "tickers")).toMatchObject({ minItems: 1, maxItems: 5000, uniqueItems: true });
   });
 });

@@ -1,6 +1,6 @@
 // Numeric bounds of request fields, read from the contract at build time, and the check a
 // form runs before sending. The messages mirror the server's ("must be > 0").
-import contractBounds from "virtual:contract-bounds";
+import contractBounds, { arrays as contractArrays, defaults as contractDefaults } from "virtual:contract-bounds";
 import type { components } from "@contract/schema";
 import type { SchemaName } from "./contract";
 
@@ -30,6 +30,29 @@ export function boundsProblem(value: number, bounds: NumericBounds): string | nu
   if (exclusiveMaximum !== undefined && !(value < exclusiveMaximum)) return `must be < ${exclusiveMaximum}`;
   if (maximum !== undefined && value > maximum) return `must be ≤ ${maximum}`;
   return null;
+}
+
+export type ArrayBounds = { minItems?: number; maxItems?: number; uniqueItems?: boolean; items: NumericBounds };
+
+export type ArrayField<S extends SchemaName> = {
+  [K in keyof components["schemas"][S]]-?: NonNullable<components["schemas"][S][K]> extends readonly unknown[] ? K : never;
+}[keyof components["schemas"][S]] &
+  string;
+
+/** The contract's size and item bounds of array `field` in schema `schema`. */
+export function arrayBoundsOf<S extends SchemaName>(schema: S, field: ArrayField<S>): ArrayBounds {
+  return contractArrays[schema]?.[field] ?? { items: {} };
+}
+
+/**
+ * The contract's `default` of `field` in schema `schema` (undefined when it declares none).
+ * The value is the contract's JSON; its type is the field's generated type.
+ */
+export function defaultOf<S extends SchemaName, K extends keyof components["schemas"][S] & string>(
+  schema: S,
+  field: K,
+): NonNullable<components["schemas"][S][K]> | undefined {
+  return contractDefaults[schema]?.[field] as NonNullable<components["schemas"][S][K]> | undefined;
 }
 
 const boundFormat = new Intl.NumberFormat("en-US", { maximumFractionDigits: 10 });

@@ -28,7 +28,35 @@ export type JobType = Schemas["JobType"];
 export type JobEvent = Schemas["JobEvent"];
 export type JobEventName = Schemas["JobEventName"];
 export type JobErrorCode = Schemas["JobErrorCode"];
+export type JobError = Schemas["JobError"];
 export type DataRefreshResult = Schemas["DataRefreshResult"];
+export type DataRefreshParams = Schemas["DataRefreshParams"];
+
+export type FeatureMode = Schemas["FeatureMode"];
+export type FeatureCatalog = Schemas["FeatureCatalog"];
+export type TrainRequest = Schemas["TrainRequest"];
+export type TrainParams = Schemas["TrainParams"];
+export type TrainResult = Schemas["TrainResult"];
+export type LightGBMParams = Schemas["LightGBMParams"];
+export type CvMetrics = Schemas["CvMetrics"];
+export type DateSpan = Schemas["DateSpan"];
+export type FoldReport = Schemas["FoldReport"];
+export type HorizonReport = Schemas["HorizonReport"];
+export type ModelRole = Schemas["ModelRole"];
+export type ModelSummary = Schemas["ModelSummary"];
+export type ModelPage = Schemas["ModelPage"];
+export type ModelLabResult = Schemas["ModelLabResult"];
+export type GovernanceDecision = Schemas["GovernanceDecision"];
+export type DecisionKind = GovernanceDecision["kind"];
+export type FeatureImportance = Schemas["FeatureImportance"];
+export type ImportanceKind = FeatureImportance["kind"];
+export type SignalsRequest = Schemas["SignalsRequest"];
+export type PredictParams = Schemas["PredictParams"];
+export type PredictResult = Schemas["PredictResult"];
+export type SignalSet = Schemas["SignalSet"];
+export type SignalRow = Schemas["SignalRow"];
+export type FailedTicker = Schemas["FailedTicker"];
+export type FailedTickerReason = Schemas["FailedTickerReason"];
 
 export type OptionType = Schemas["OptionType"];
 export type ExerciseStyle = Schemas["ExerciseStyle"];
@@ -74,7 +102,7 @@ export const JOB_STATUSES = [
 ] as const satisfies readonly JobStatus[];
 export type EveryJobStatusListed = AssertNever<Exclude<JobStatus, (typeof JOB_STATUSES)[number]>>;
 
-export const JOB_TYPES = ["data_refresh"] as const satisfies readonly JobType[];
+export const JOB_TYPES = ["data_refresh", "train", "predict"] as const satisfies readonly JobType[];
 export type EveryJobTypeListed = AssertNever<Exclude<JobType, (typeof JOB_TYPES)[number]>>;
 
 export const QUALITY_STATUSES = ["ok", "warnings", "failed"] as const satisfies readonly QualityStatus[];
@@ -99,6 +127,47 @@ export const EXERCISE_STYLES = ["european", "american"] as const satisfies reado
 export type EveryExerciseStyleListed = AssertNever<
   Exclude<ExerciseStyle, (typeof EXERCISE_STYLES)[number]>
 >;
+
+export const FEATURE_MODES = ["core", "full"] as const satisfies readonly FeatureMode[];
+export type EveryFeatureModeListed = AssertNever<Exclude<FeatureMode, (typeof FEATURE_MODES)[number]>>;
+
+export const MODEL_ROLES = ["champion", "challenger", "retired"] as const satisfies readonly ModelRole[];
+export type EveryModelRoleListed = AssertNever<Exclude<ModelRole, (typeof MODEL_ROLES)[number]>>;
+
+export const IMPORTANCE_KINDS = ["gain", "split"] as const satisfies readonly ImportanceKind[];
+export type EveryImportanceKindListed = AssertNever<Exclude<ImportanceKind, (typeof IMPORTANCE_KINDS)[number]>>;
+
+export const DECISION_KINDS = ["automatic", "manual"] as const satisfies readonly DecisionKind[];
+export type EveryDecisionKindListed = AssertNever<Exclude<DecisionKind, (typeof DECISION_KINDS)[number]>>;
+
+export const FAILED_TICKER_REASONS = [
+  "INSUFFICIENT_HISTORY",
+  "MISSING_FEATURES",
+  "STALE_DATA",
+  "UNKNOWN_TICKER",
+] as const satisfies readonly FailedTickerReason[];
+export type EveryFailedTickerReasonListed = AssertNever<
+  Exclude<FailedTickerReason, (typeof FAILED_TICKER_REASONS)[number]>
+>;
+
+/** The LightGBM settings a train request can carry, in form order. */
+export const LIGHTGBM_FIELDS = [
+  "num_leaves",
+  "learning_rate",
+  "n_estimators",
+  "min_data_in_leaf",
+  "feature_fraction",
+] as const satisfies readonly (keyof LightGBMParams)[];
+export type EveryLightGBMFieldListed = AssertNever<
+  Exclude<keyof LightGBMParams, (typeof LIGHTGBM_FIELDS)[number]>
+>;
+
+/** How each job type renders; a `Record` so a type added to the contract fails `tsc`. */
+export const JOB_TYPE_VIEW: Record<JobType, { label: string }> = {
+  data_refresh: { label: "Data refresh" },
+  train: { label: "Train" },
+  predict: { label: "Predict" },
+};
 
 /** Reasons a row is quarantined, in the contract's precedence order. */
 export const QUARANTINE_REASONS = [

@@ -10,6 +10,8 @@ import {
 import { ApiError, api, call } from "./api";
 import type {
   BatchOption,
+  FeatureMode,
+  ImportanceKind,
   ImpliedVolatilityRequest,
   JobPage,
   JobRecord,
@@ -18,6 +20,8 @@ import type {
   LogLevelFilter,
   OptionPriceRequest,
   QualityStatus,
+  SignalsRequest,
+  TrainRequest,
 } from "./contract";
 
 /** While the data store is importing, data endpoints answer 503; keep asking this long. */
@@ -54,6 +58,15 @@ export const keys = {
   jobList: (filter: JobFilter) => ["jobs", "list", filter] as const,
   job: (jobId: string) => ["jobs", "detail", jobId] as const,
   pricingModels: ["pricing", "models"] as const,
+  features: (mode: FeatureMode) => ["features", mode] as const,
+  models: ["models"] as const,
+  modelLists: ["models", "list"] as const,
+  modelList: (filter: ModelFilter) => ["models", "list", filter] as const,
+  model: (version: string) => ["models", "detail", version] as const,
+  importance: (version: string, horizon: number | undefined, kind: ImportanceKind) =>
+    ["models", "importance", version, horizon ?? "first", kind] as const,
+  signals: ["signals"] as const,
+  signalSet: (filter: SignalFilter) => ["signals", filter] as const,
   logs: (filter: LogFilter) => ["logs", filter] as const,
 };
 
@@ -200,5 +213,91 @@ export function useImpliedVolatility() {
 export function usePriceBatch() {
   return useMutation({
     mutationFn: (options: BatchOption[]) => call(api.POST("/api/v1/pricing/batch", { body: { options } })),
+  });
+}
+
+// ---------------------------------------------------------------- research: models
+export type ModelFilter = { limit: number; cursor?: string };
+
+export function useFeatures(mode: FeatureMode) {
+  return useQuery({
+    queryKey: keys.features(mode),
+    queryFn: () => call(api.GET("/api/v1/features", { params: { query: { feature_mode: mode } } })),
+    staleTime: Infinity,
+  });
+}
+
+export function useModels(filter: ModelFilter) {
+  return useQuery({
+    queryKey: keys.modelList(filter),
+    queryFn: () => call(api.GET("/api/v1/models", { params: { query: filter } })),
+    placeholderData: keepPreviousData,
+  });
+}
+
+export function useModel(version: string) {
+  return useQuery({
+    queryKey: keys.model(version),
+    queryFn: () => call(api.GET("/api/v1/models/{version}", { params: { path: { version } } })),
+  });
+}
+
+export function useFeatureImportance(version: string, horizon: number | undefined, kind: ImportanceKind) {
+  return useQuery({
+    queryKey: keys.importance(version, horizon, kind),
+    queryFn: () =>
+      call(
+        api.GET("/api/v1/models/{version}/importance", {
+          params: { path: { version }, query: { kind, ...(horizon !== undefined ? { horizon } : {}) } },
+        }),
+      ),
+    placeholderData: keepPreviousData,
+  });
+}
+
+/** Start a train job; the returned record seeds the job's cache entry. */
+export function useTrainModel() {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: (request: TrainRequest) => call(api.POST("/api/v1/models/train", { body: request })),
+    onSuccess: (job) => {
+      queryClient.setQueryData(keys.job(job.job_id), job);
+      void queryClient.invalidateQueries({ queryKey: keys.jobLists });
+    },
+  });
+}
+
+/** Make a version the champion; every cached view of the registry is refetched. */
+export function usePromoteModel() {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: (version: string) =>
+      call(api.POST("/api/v1/models/{version}/promote", { params: { path: { version } } })),
+    onSuccess: () => {
+      void queryClient.invalidateQueries({ queryKey: keys.models });
+    },
+  });
+}
+
+// ---------------------------------------------------------------- research: signals
+export type SignalFilter = { version?: string; horizon?: number; as_of?: string };
+
+/** Start a predict job; the returned record seeds the job's cache entry. */
+export function useGenerateSignals() {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: (request: SignalsRequest) => call(api.POST("/api/v1/signals/generate", { body: request })),
+    onSuccess: (job) => {
+      queryClient.setQueryData(keys.job(job.job_id), job);
+      void queryClient.invalidateQueries({ queryKey: keys.jobLists });
+    },
+  });
+}
+
+export function useSignals(filter: SignalFilter, enabled: boolean) {
+  return useQuery({
+    queryKey: keys.signalSet(filter),
+    queryFn: () => call(api.GET("/api/v1/signals", { params: { query: filter } })),
+    enabled,
   });
 }

@@ -360,6 +360,177 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/features": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The feature catalogue
+         * @description Every feature of `feature_mode` (`core`: the core set; `full`: core and the rest),
+         *     with its group, lookback in trading days and a one-line description. A feature at
+         *     date t uses rows dated ≤ t only. Features that the current universe cannot support
+         *     (the sector-relative return of a universe without sectors) are listed in `omitted`.
+         */
+        get: operations["listFeatures"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/models/train": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Train a model version as a job
+         * @description Starts a `train` job: point-in-time features, labels `open[t+1+h]/open[t+1] − 1`,
+         *     purged and embargoed walk-forward cross-validation, one LightGBM regressor per
+         *     horizon fitted on the whole window, stored as a new registry version and judged by
+         *     governance (champion / challenger). Same request + same data + same seed gives
+         *     byte-identical model files. Answers 202 with the job and a `Location` header.
+         */
+        post: operations["trainModel"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/models": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Registry versions, newest first */
+        get: operations["listModels"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/models/{version}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One version with its cross-validation and governance decisions
+         * @description The version's metadata, per-horizon and per-fold CV metrics, and every governance
+         *     decision that concerns it. Every file of the version is verified against its stored
+         *     sha256 first: a mismatch, a missing file or unreadable metadata is 422
+         *     `ARTIFACT_CORRUPT` naming the file.
+         */
+        get: operations["getModel"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/models/{version}/importance": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Feature importance of one horizon's final model */
+        get: operations["getFeatureImportance"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/models/{version}/promote": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Make a version the champion by hand
+         * @description Promotes the version (verified first) to champion; the previous champion is retired.
+         *     The decision is recorded with `kind: manual`. Promoting the current champion is 409.
+         */
+        post: operations["promoteModel"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/signals/generate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Score the universe with a model version as a job
+         * @description Starts a `predict` job: features at `as_of` for every ticker (or the `tickers`
+         *     given), scored by the version's model of `horizon`, ranked. A ticker without enough
+         *     history, without finite features on `as_of`, or with data older than 5 business
+         *     days before `as_of` goes to `failed_tickers` with its reason; when more than half
+         *     fail, the job fails with `PREDICTION_FAILED` and the failed tickers in its error.
+         */
+        post: operations["generateSignals"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/signals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A generated signal set, ranked
+         * @description The signal set generated for `version`, `horizon` and `as_of` (defaults: the
+         *     champion, its first horizon, the newest set generated for them). 404 when no such
+         *     set was generated.
+         */
+        get: operations["listSignals"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -396,13 +567,22 @@ export interface components {
             meta: components["schemas"]["Meta"];
         };
         /**
-         * @description `ok`, or `degraded` when the service answers but market data is not available (the
-         *     first import has not committed yet, or the store cannot be read).
+         * @description `ok`, or `degraded` when the service answers but a component is not available:
+         *     market data (the first import has not committed yet, or the store cannot be read)
+         *     or the model registry (its folder cannot be read).
          * @enum {string}
          */
         HealthStatus: "ok" | "degraded";
+        HealthComponent: {
+            /** @enum {string} */
+            name: "data" | "registry";
+            status: components["schemas"]["HealthStatus"];
+            /** @description Why the component is degraded (null when ok). */
+            message: string | null;
+        };
         Health: {
             status: components["schemas"]["HealthStatus"];
+            components: components["schemas"]["HealthComponent"][];
             /** @description Version of the quant_engine package serving the request. */
             service_version: string;
             /** @description `info.version` of the contract the service implements. */
@@ -880,22 +1060,353 @@ export interface components {
             meta: components["schemas"]["Meta"];
         };
         /**
+         * @description `core`: the core features; `full`: core plus the rest.
+         * @enum {string}
+         */
+        FeatureMode: "core" | "full";
+        FeatureInfo: {
+            name: string;
+            group: components["schemas"]["FeatureMode"];
+            /** @description Trading days of history (rows up to and including t) the feature needs. */
+            lookback_days: number;
+            description: string;
+        };
+        OmittedFeature: {
+            name: string;
+            reason: string;
+        };
+        FeatureCatalog: {
+            feature_mode: components["schemas"]["FeatureMode"];
+            features: components["schemas"]["FeatureInfo"][];
+            /** @description Features of the mode that the current universe cannot support, and why. */
+            omitted: components["schemas"]["OmittedFeature"][];
+            has_sectors: boolean;
+            max_lookback_days: number;
+        };
+        FeatureCatalogEnvelope: {
+            /** @constant */
+            ok: true;
+            data: components["schemas"]["FeatureCatalog"];
+            error: null;
+            meta: components["schemas"]["Meta"];
+        };
+        /** @description LightGBM settings of every regressor of the version. */
+        LightGBMParams: {
+            /** @default 31 */
+            num_leaves?: number;
+            /** @default 0.05 */
+            learning_rate?: number;
+            /**
+             * @description Boosting rounds.
+             * @default 200
+             */
+            n_estimators?: number;
+            /** @default 200 */
+            min_data_in_leaf?: number;
+            /** @default 0.8 */
+            feature_fraction?: number;
+        };
+        /** @description Forward-return horizon in trading days. */
+        Horizon: number;
+        TrainRequest: {
+            /**
+             * @default [
+             *       5
+             *     ]
+             */
+            horizons?: components["schemas"]["Horizon"][];
+            /** @default core */
+            feature_mode?: components["schemas"]["FeatureMode"];
+            /**
+             * @description true: point-in-time universe (every ticker with data that day). false: only the
+             *     tickers that still have data on the window's last date (survivorship-biased, for
+             *     comparison; results say so).
+             * @default true
+             */
+            survivorship?: boolean;
+            /**
+             * @description false — each date's 100 most liquid tickers (trailing 63-day median dollar volume); true — every ticker.
+             * @default false
+             */
+            full_universe?: boolean;
+            /**
+             * @description Length of the training window in calendar years up to `end` (clipped to the data, with a warning).
+             * @default 15
+             */
+            years?: number;
+            /**
+             * Format: date
+             * @description Last date whose prices training may use (default the last stored date).
+             */
+            end?: string;
+            /** @default 5 */
+            folds?: number;
+            /**
+             * @description Trading days between the last training label and each test block.
+             * @default 5
+             */
+            embargo_days?: number;
+            /** @default 0 */
+            seed?: number;
+            lightgbm?: components["schemas"]["LightGBMParams"];
+        };
+        /** @description A `train` job's request with every default filled in. */
+        TrainParams: {
+            horizons: components["schemas"]["Horizon"][];
+            feature_mode: components["schemas"]["FeatureMode"];
+            survivorship: boolean;
+            full_universe: boolean;
+            years: number;
+            /** Format: date */
+            end: string | null;
+            folds: number;
+            embargo_days: number;
+            seed: number;
+            lightgbm: components["schemas"]["LightGBMParams"];
+        };
+        /**
+         * @description Cross-sectional scores of out-of-fold predictions against realized labels: `ic` mean
+         *     daily Pearson correlation, `rank_ic` mean daily Spearman correlation, `icir` mean /
+         *     std of daily rank IC, `hit_rate` share of predictions with the label's sign. Null
+         *     where not computable (too few dates or names).
+         */
+        CvMetrics: {
+            ic: number | null;
+            rank_ic: number | null;
+            icir: number | null;
+            hit_rate: number | null;
+            n_dates: number;
+            n_obs: number;
+        };
+        DateSpan: {
+            /** Format: date */
+            first: string | null;
+            /** Format: date */
+            last: string | null;
+            n_dates: number;
+            n_rows: number;
+        };
+        FoldReport: {
+            fold: number;
+            train: components["schemas"]["DateSpan"];
+            test: components["schemas"]["DateSpan"];
+            metrics: components["schemas"]["CvMetrics"];
+        };
+        HorizonReport: {
+            horizon: components["schemas"]["Horizon"];
+            overall: components["schemas"]["CvMetrics"];
+            folds: components["schemas"]["FoldReport"][];
+        };
+        /** @enum {string} */
+        ModelRole: "champion" | "challenger" | "retired";
+        ModelVersionName: string;
+        /** @description `v<N>` or `champion`. */
+        ModelVersionRef: string;
+        DecisionMetrics: {
+            /** @description Mean daily rank IC of the challenger's out-of-fold predictions on the common dates. */
+            challenger_rank_ic: number | null;
+            /** @description Mean daily rank IC of the champion's out-of-sample predictions on the same dates. */
+            champion_rank_ic: number | null;
+            common_dates: number;
+            min_common_dates: number;
+            margin: number;
+            challenger_icir: number | null;
+            icir_floor: number;
+        };
+        GovernanceDecision: {
+            decision_id: number;
+            /** Format: date-time */
+            decided_at: string;
+            /** @enum {string} */
+            kind: "automatic" | "manual";
+            version: components["schemas"]["ModelVersionName"];
+            horizon: components["schemas"]["Horizon"];
+            champion_before: components["schemas"]["ModelVersionName"] | null;
+            champion_after: components["schemas"]["ModelVersionName"];
+            promoted: boolean;
+            meets_icir_floor: boolean;
+            reason: string;
+            metrics: components["schemas"]["DecisionMetrics"];
+        };
+        GovernanceDecisionEnvelope: {
+            /** @constant */
+            ok: true;
+            data: components["schemas"]["GovernanceDecision"];
+            error: null;
+            meta: components["schemas"]["Meta"];
+        };
+        ModelSummary: {
+            version: components["schemas"]["ModelVersionName"];
+            role: components["schemas"]["ModelRole"];
+            /** Format: date-time */
+            created_at: string;
+            feature_mode: components["schemas"]["FeatureMode"];
+            horizons: components["schemas"]["Horizon"][];
+            /** Format: date */
+            training_start: string;
+            /** Format: date */
+            training_end: string;
+            universe_fingerprint: string;
+            /** @description false when the version was trained on a survivorship-biased universe. */
+            survivorship: boolean;
+            /** @description Overall CV rank IC of the first horizon. */
+            rank_ic: number | null;
+            /** @description Overall CV ICIR of the first horizon. */
+            icir: number | null;
+        };
+        ModelPage: {
+            items: components["schemas"]["ModelSummary"][];
+            next_cursor: components["schemas"]["ModelVersionName"] | null;
+            champion: components["schemas"]["ModelVersionName"] | null;
+        };
+        ModelPageEnvelope: {
+            /** @constant */
+            ok: true;
+            data: components["schemas"]["ModelPage"];
+            error: null;
+            meta: components["schemas"]["Meta"];
+        };
+        ModelLabResult: {
+            summary: components["schemas"]["ModelSummary"];
+            request: components["schemas"]["TrainParams"];
+            /** @description The ordered feature list the models were fitted on. */
+            features: string[];
+            benchmark: string;
+            warnings: string[];
+            library_versions: {
+                [key: string]: string;
+            };
+            /** @description sha256 of every file of the version, by file name. */
+            files: {
+                [key: string]: string;
+            };
+            horizons: components["schemas"]["HorizonReport"][];
+            decisions: components["schemas"]["GovernanceDecision"][];
+        };
+        ModelLabEnvelope: {
+            /** @constant */
+            ok: true;
+            data: components["schemas"]["ModelLabResult"];
+            error: null;
+            meta: components["schemas"]["Meta"];
+        };
+        FeatureImportanceItem: {
+            feature: string;
+            importance: number;
+        };
+        FeatureImportance: {
+            version: components["schemas"]["ModelVersionName"];
+            horizon: components["schemas"]["Horizon"];
+            /** @enum {string} */
+            kind: "gain" | "split";
+            items: components["schemas"]["FeatureImportanceItem"][];
+        };
+        FeatureImportanceEnvelope: {
+            /** @constant */
+            ok: true;
+            data: components["schemas"]["FeatureImportance"];
+            error: null;
+            meta: components["schemas"]["Meta"];
+        };
+        TrainResult: {
+            version: components["schemas"]["ModelVersionName"];
+            role: components["schemas"]["ModelRole"];
+            /** Format: date */
+            training_start: string;
+            /** Format: date */
+            training_end: string;
+            horizons: components["schemas"]["HorizonReport"][];
+            warnings: string[];
+            decision: components["schemas"]["GovernanceDecision"];
+        };
+        SignalsRequest: {
+            /** @default champion */
+            version?: components["schemas"]["ModelVersionRef"];
+            /** @description One of the version's horizons (default its first). */
+            horizon?: components["schemas"]["Horizon"];
+            /**
+             * Format: date
+             * @description Date whose close the signals are computed at (default the last stored date).
+             */
+            as_of?: string;
+            tickers?: components["schemas"]["Ticker"][];
+        };
+        /** @description A `predict` job's request with every default filled in. */
+        PredictParams: {
+            version: components["schemas"]["ModelVersionRef"];
+            horizon: components["schemas"]["Horizon"] | null;
+            /** Format: date */
+            as_of: string | null;
+            tickers: components["schemas"]["Ticker"][] | null;
+        };
+        /** @enum {string} */
+        FailedTickerReason: "INSUFFICIENT_HISTORY" | "MISSING_FEATURES" | "STALE_DATA" | "UNKNOWN_TICKER";
+        FailedTicker: {
+            ticker: string;
+            reason: components["schemas"]["FailedTickerReason"];
+            message: string;
+        };
+        SignalRow: {
+            ticker: components["schemas"]["Ticker"];
+            /** @description Predicted forward return over the horizon (open to open, fraction). */
+            score: number;
+            /** @description 1 = highest score. */
+            rank: number;
+            /** @description Share of the scored tickers with a lower score (1 = the best). */
+            percentile: number;
+        };
+        SignalSet: {
+            version: components["schemas"]["ModelVersionName"];
+            horizon: components["schemas"]["Horizon"];
+            /** Format: date */
+            as_of: string;
+            /** Format: date-time */
+            generated_at: string;
+            universe_fingerprint: string;
+            signals: components["schemas"]["SignalRow"][];
+            failed_tickers: components["schemas"]["FailedTicker"][];
+        };
+        SignalSetEnvelope: {
+            /** @constant */
+            ok: true;
+            data: components["schemas"]["SignalSet"];
+            error: null;
+            meta: components["schemas"]["Meta"];
+        };
+        PredictResult: {
+            version: components["schemas"]["ModelVersionName"];
+            horizon: components["schemas"]["Horizon"];
+            /** Format: date */
+            as_of: string;
+            scored: number;
+            failed_tickers: components["schemas"]["FailedTicker"][];
+        };
+        /**
          * @description `queued → running → succeeded | failed | cancelled` (the last three are terminal).
          * @enum {string}
          */
         JobStatus: "queued" | "running" | "succeeded" | "failed" | "cancelled";
         /** @enum {string} */
-        JobType: "data_refresh";
+        JobType: "data_refresh" | "train" | "predict";
         /**
          * @description Why a job failed: `INTERRUPTED` (the server stopped while it ran), `ITEMS_FAILED`
          *     (more than half of its items failed), `DATA_SOURCE_UNAVAILABLE` (the configured
-         *     folder is missing or unreadable), `ARTIFACT_CORRUPT`, `INTERNAL` (a bug).
+         *     folder is missing or unreadable), `ARTIFACT_CORRUPT`, `INVALID_REQUEST` (the
+         *     request cannot be served by the data, e.g. a window too short for its folds),
+         *     `PREDICTION_FAILED` (more than half of the tickers could not be scored; `details`
+         *     lists them with reasons), `UNAVAILABLE` (the model registry cannot be read),
+         *     `INTERNAL` (a bug).
          * @enum {string}
          */
-        JobErrorCode: "INTERRUPTED" | "ITEMS_FAILED" | "DATA_SOURCE_UNAVAILABLE" | "ARTIFACT_CORRUPT" | "INTERNAL";
+        JobErrorCode: "INTERRUPTED" | "ITEMS_FAILED" | "DATA_SOURCE_UNAVAILABLE" | "ARTIFACT_CORRUPT" | "INVALID_REQUEST" | "PREDICTION_FAILED" | "UNAVAILABLE" | "INTERNAL";
         JobError: {
             code: components["schemas"]["JobErrorCode"];
             message: string;
+            /**
+             * @description Items the failure is about (e.g. tickers that could not be scored).
+             * @default []
+             */
+            details?: components["schemas"]["FailedTicker"][];
         };
         DataRefreshRequest: {
             /**
@@ -931,7 +1442,7 @@ export interface components {
             progress_message: string | null;
             cancel_requested: boolean;
             /** @description The job's parameters (by `job_type`). */
-            params: components["schemas"]["DataRefreshParams"];
+            params: components["schemas"]["DataRefreshParams"] | components["schemas"]["TrainParams"] | components["schemas"]["PredictParams"];
             /** @description Subject of the token that submitted the job (null with auth off). */
             owner: string | null;
             /** Format: date-time */
@@ -945,7 +1456,7 @@ export interface components {
              * @description The job's result (by `job_type`): set when it succeeds, and also when it fails
              *     with `ITEMS_FAILED` (what it did before giving up); null otherwise.
              */
-            result: components["schemas"]["DataRefreshResult"] | null;
+            result: components["schemas"]["DataRefreshResult"] | components["schemas"]["TrainResult"] | components["schemas"]["PredictResult"] | null;
         };
         JobEnvelope: {
             /** @constant */
@@ -994,6 +1505,19 @@ export interface components {
         };
     };
     responses: {
+        /**
+         * @description Invalid parameters (`VALIDATION_ERROR`, naming the field), or a stored model
+         *     artifact that fails its sha256 check or cannot be read (`ARTIFACT_CORRUPT`, naming
+         *     the file).
+         */
+        ArtifactCorruptOrInvalid: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorEnvelope"];
+            };
+        };
         /** @description The request conflicts with the resource's state (e.g. it already finished). */
         Conflict: {
             headers: {
@@ -1103,6 +1627,8 @@ export interface components {
         };
     };
     parameters: {
+        /** @description `v<N>` or `champion`. */
+        ModelVersion: components["schemas"]["ModelVersionRef"];
         /** @description The job's id. */
         JobId: string;
         /** @description Ticker symbol. */
@@ -1614,6 +2140,253 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             422: components["responses"]["ValidationError"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listFeatures: {
+        parameters: {
+            query?: {
+                feature_mode?: components["schemas"]["FeatureMode"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The catalogue. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FeatureCatalogEnvelope"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            422: components["responses"]["ValidationError"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    trainModel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["TrainRequest"];
+            };
+        };
+        responses: {
+            /** @description The job was queued. */
+            202: {
+                headers: {
+                    /** @description URL of the job. */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobEnvelope"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["ValidationError"];
+            429: components["responses"]["QueueFull"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listModels: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description `next_cursor` of the previous page. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of versions with their roles. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelPageEnvelope"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            422: components["responses"]["ValidationError"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getModel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description `v<N>` or `champion`. */
+                version: components["parameters"]["ModelVersion"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The version. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelLabEnvelope"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ArtifactCorruptOrInvalid"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getFeatureImportance: {
+        parameters: {
+            query?: {
+                /** @description Horizon in trading days (default the version's first horizon). */
+                horizon?: number;
+                kind?: "gain" | "split";
+            };
+            header?: never;
+            path: {
+                /** @description `v<N>` or `champion`. */
+                version: components["parameters"]["ModelVersion"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Importance per feature, largest first. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FeatureImportanceEnvelope"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ArtifactCorruptOrInvalid"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    promoteModel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description `v<N>` or `champion`. */
+                version: components["parameters"]["ModelVersion"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The recorded decision. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GovernanceDecisionEnvelope"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["ArtifactCorruptOrInvalid"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    generateSignals: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["SignalsRequest"];
+            };
+        };
+        responses: {
+            /** @description The job was queued. */
+            202: {
+                headers: {
+                    /** @description URL of the job. */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobEnvelope"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["ArtifactCorruptOrInvalid"];
+            429: components["responses"]["QueueFull"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listSignals: {
+        parameters: {
+            query?: {
+                version?: components["schemas"]["ModelVersionRef"];
+                horizon?: number;
+                as_of?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The ranked signals. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SignalSetEnvelope"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ArtifactCorruptOrInvalid"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
         };

@@ -16,12 +16,12 @@ from starlette.responses import HTMLResponse, JSONResponse
 
 from quant_engine import __version__
 from quant_engine.api.auth import TokenVerifier
-from quant_engine.api.cache import MemoryCache
+from quant_engine.api.cache import CacheDomain, MemoryCache
 from quant_engine.api.contract import Contract, load_contract
 from quant_engine.api.deps import API_PREFIX
 from quant_engine.api.errors import install_error_handlers
 from quant_engine.api.middleware import RequestContextMiddleware
-from quant_engine.api.routers import data, jobs, pricing, system
+from quant_engine.api.routers import data, jobs, pricing, research, system
 from quant_engine.api.state import AppState
 from quant_engine.api.ui import DEFAULT_UI_DIR, install_ui
 from quant_engine.core import logbuffer
@@ -30,10 +30,20 @@ from quant_engine.core.settings import Settings
 from quant_engine.core.tasks import TaskSupervisor
 from quant_engine.data import Store
 from quant_engine.jobs import JobEvent, JobRunner, JobStore
-from quant_engine.jobs.catalog import DATA_REFRESH, EXCLUSIVE_JOB_TYPES, data_refresh_job
+from quant_engine.jobs.catalog import (
+    DATA_REFRESH,
+    EXCLUSIVE_JOB_TYPES,
+    PREDICT,
+    TRAIN,
+    data_refresh_job,
+    predict_job,
+    train_job,
+)
+from quant_engine.models.research import Research
 
 __all__ = ["API_PREFIX", "create_app"]
 JOBS_DATABASE = "jobs.sqlite3"
+RESEARCH_DOMAINS: tuple[CacheDomain, ...] = ("signals", "feature_importance", "dashboard")
 logger = logging.getLogger("quant_engine.api")
 
 
@@ -42,11 +52,16 @@ def _build_state(settings: Settings, contract: Contract) -> AppState:
     for folder in (settings.home, settings.state_dir, settings.store_dir):
         folder.mkdir(parents=True, exist_ok=True)
     store = Store(settings.store_dir)
+    research = Research(store, settings.home)
     job_store = JobStore(settings.state_dir / JOBS_DATABASE)
     supervisor = TaskSupervisor()
     runner = JobRunner(
         job_store,
-        {DATA_REFRESH: data_refresh_job(store, settings.data_dir)},
+        {
+            DATA_REFRESH: data_refresh_job(store, settings.data_dir),
+            TRAIN: train_job(research),
+            PREDICT: predict_job(research),
+        },
         max_concurrent=settings.max_concurrent_jobs,
         max_queued=settings.max_queued,
         supervisor=supervisor,
@@ -59,6 +74,7 @@ def _build_state(settings: Settings, contract: Contract) -> AppState:
         log_buffer=logbuffer.RingBufferHandler(settings.log_buffer_size),
         verifier=TokenVerifier(settings) if settings.auth_enabled else None,
         store=store,
+        research=research,
         cache=MemoryCache(settings.cache_max_entries, settings.cache_ttl_seconds),
         job_store=job_store,
         runner=runner,
@@ -75,6 +91,9 @@ async def _start_services(state: AppState) -> None:
         if event.record.job_type == DATA_REFRESH and event.record.is_terminal:
             dropped = cache.invalidate_on_data_refresh()
             logger.info("data refreshed: %d cached response(s) invalidated", dropped)
+        elif event.record.job_type in (TRAIN, PREDICT) and event.record.is_terminal:
+            # a training may change the champion; signals are new: drop what depends on them
+            cache.invalidate(RESEARCH_DOMAINS)
 
     state.runner.add_listener(on_job_event)
     cache.invalidate_on_data_refresh()
@@ -136,7 +155,7 @@ def _lifespan(settings: Settings, contract: Contract) -> Any:
 def _add_api_routes(app: FastAPI) -> None:
     # Routes are appended as they are (prefix and auth dependency already applied by
     # ``api_router()``), so ``app.routes`` lists every operation directly.
-    for router in (system.router, pricing.router, data.router, jobs.router):
+    for router in (system.router, pricing.router, data.router, jobs.router, research.router):
         app.router.routes.extend(router.routes)
 
 

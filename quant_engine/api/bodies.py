@@ -8,9 +8,12 @@ one ``model_validate_json`` call, and so every body error has the same shape: 40
 
 from __future__ import annotations
 
+import datetime as dt
+import typing
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
+import orjson
 from pydantic import BaseModel, ValidationError
 
 from quant_engine.core.errors import BadRequestError, ErrorDetail, ValidationFailedError
@@ -66,6 +69,25 @@ def _check_names(errors: list[Any], name_checks: Mapping[str, NameCheck]) -> Non
             name_checks[str(loc[0])](name)
 
 
+def _integral_float(error: Any) -> bool:
+    """An integer field given a float with no fractional part (``4.0``), which JSON Schema's
+    ``integer`` accepts but pydantic's strict int does not."""
+    value = error.get("input")
+    return error["type"] == "int_type" and isinstance(value, float) and value.is_integer()
+
+
+def _integers_for_integral_floats(value: Any) -> Any:
+    """``value`` with every float that is a whole number replaced by that int (a float
+    field accepts an int, so only integer fields see the difference)."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**63:
+        return int(value)
+    if isinstance(value, list):
+        return [_integers_for_integral_floats(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _integers_for_integral_floats(item) for key, item in value.items()}
+    return value
+
+
 def parse_body(
     model: type[ModelT], raw: bytes, name_checks: Mapping[str, NameCheck] | None = None
 ) -> ModelT:
@@ -79,6 +101,10 @@ def parse_body(
         parsed = model.model_validate_json(raw)
     except ValidationError as error:
         errors = error.errors(include_url=False)
+        if any(_integral_float(e) for e in errors):
+            return parse_body(
+                model, orjson.dumps(_integers_for_integral_floats(orjson.loads(raw))), name_checks
+            )
         if any(e["type"] == "json_invalid" for e in errors):
             reason = errors[0]["msg"]
             raise BadRequestError(f"Request body is not valid JSON: {reason}") from None
@@ -91,4 +117,31 @@ def parse_body(
     nulls = _explicit_nulls(parsed, ("body",)) if b"null" in raw else []
     if nulls:
         _raise_validation(nulls)
+    date_fields = _date_fields(model)
+    if date_fields:
+        _require_date_strings(orjson.loads(raw), date_fields)
     return parsed
+
+
+def _date_fields(model: type[BaseModel]) -> tuple[str, ...]:
+    """Top-level fields of ``model`` holding a calendar date."""
+    return tuple(
+        name
+        for name, field in model.model_fields.items()
+        if field.annotation is dt.date or dt.date in typing.get_args(field.annotation)
+    )
+
+
+def _require_date_strings(document: Any, fields: tuple[str, ...]) -> None:
+    """A date must be a ``YYYY-MM-DD`` string: pydantic's lax mode would also take a number
+    (seconds since 1970), which the contract's ``format: date`` does not allow."""
+    if not isinstance(document, dict):
+        return
+    wrong = [name for name in fields if name in document and not isinstance(document[name], str)]
+    if wrong:
+        _raise_validation(
+            [
+                ErrorDetail(loc=("body", name), msg="expected a date string YYYY-MM-DD")
+                for name in wrong
+            ]
+        )

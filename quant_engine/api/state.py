@@ -13,6 +13,7 @@ from quant_engine.core.settings import Settings
 from quant_engine.core.tasks import TaskSupervisor
 from quant_engine.data import Store
 from quant_engine.jobs import JobRunner, JobStore
+from quant_engine.models.research import Research
 
 
 @dataclass
@@ -24,6 +25,7 @@ class AppState:
     log_buffer: RingBufferHandler
     verifier: TokenVerifier | None
     store: Store
+    research: Research
     cache: ResponseCache
     job_store: JobStore
     runner: JobRunner

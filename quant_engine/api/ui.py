@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -27,6 +28,21 @@ def _asset(ui_dir: Path, relative: str) -> Path | None:
     return candidate
 
 
+def _matches(route: APIRoute, path: str) -> bool:
+    """True when ``route`` serves ``path``: its regex matches and every path parameter
+    fits its declared pattern (``/models/train`` is not ``/models/{version}``)."""
+    match = route.path_regex.match(path)
+    if match is None:
+        return False
+    for param in route.dependant.path_params:
+        for constraint in param.field_info.metadata:
+            pattern = getattr(constraint, "pattern", None)
+            value = match.groupdict().get(param.name)
+            if isinstance(pattern, str) and value is not None and not re.search(pattern, value):
+                return False
+    return True
+
+
 def _api_miss(request: Request) -> Response:
     """An API path only this catch-all matched: 405 when another method exists, else 404."""
     allowed = sorted(
@@ -34,7 +50,7 @@ def _api_miss(request: Request) -> Response:
         for route in request.app.router.routes
         if isinstance(route, APIRoute)
         and route.path.startswith("/api/")
-        and route.path_regex.match(request.url.path)
+        and _matches(route, request.url.path)
         and request.method not in (route.methods or ())
         for method in route.methods or ()
     )

@@ -11,6 +11,7 @@ from quant_engine.core.errors import (
     ArtifactCorruptError,
     ConflictError,
     NotFoundError,
+    UnavailableError,
     ValidationFailedError,
 )
 from quant_engine.data import (
@@ -27,6 +28,8 @@ from quant_engine.jobs.models import (
     JobFunction,
     ProgressReporter,
 )
+from quant_engine.models.research import PredictionFailed, Research
+from quant_engine.models.trainer import TrainingCancelled
 
 DATA_REFRESH = "data_refresh"
 # Job types of which at most one runs at a time (they write the same store).
@@ -80,5 +83,60 @@ def data_refresh_job(store: Store, data_dir: Path | None) -> JobFunction:
                 "ITEMS_FAILED", f"{len(report.failed)} of {sources} sources failed", result
             )
         return result
+
+    return run
+
+
+TRAIN = "train"
+PREDICT = "predict"
+
+
+def train_job(research: Research) -> JobFunction:
+    """A job training one model version (``TrainParams``) and judging it."""
+
+    def run(
+        params: Mapping[str, Any], token: CancelToken, progress: ProgressReporter
+    ) -> Mapping[str, Any]:
+        try:
+            return research.train(params, cancel=token, progress=progress)
+        except TrainingCancelled as cancelled:
+            raise JobCancelledError(str(cancelled) or "training cancelled") from cancelled
+        except (ValidationFailedError, NotFoundError) as invalid:
+            raise JobFailedError("INVALID_REQUEST", invalid.message) from invalid
+        except ArtifactCorruptError as corrupt:
+            raise JobFailedError("ARTIFACT_CORRUPT", corrupt.message) from corrupt
+        except UnavailableError as unavailable:
+            raise JobFailedError("UNAVAILABLE", unavailable.message) from unavailable
+
+    return run
+
+
+def predict_job(research: Research) -> JobFunction:
+    """A job scoring the universe with one version (``PredictParams``).
+
+    When more than half of the tickers fail it fails with ``PREDICTION_FAILED``; the
+    failed tickers with their reasons are the error's details.
+    """
+
+    def run(
+        params: Mapping[str, Any], token: CancelToken, progress: ProgressReporter
+    ) -> Mapping[str, Any]:
+        if token.is_cancelled():
+            raise JobCancelledError("prediction cancelled before it started")
+        progress(0.1, "loading features")
+        try:
+            return research.predict(params)
+        except PredictionFailed as failed:
+            details = tuple(
+                {"ticker": f.ticker, "reason": f.reason, "message": f.message}
+                for f in failed.signals.failed_tickers
+            )
+            raise JobFailedError("PREDICTION_FAILED", str(failed), details=details) from failed
+        except (ValidationFailedError, NotFoundError) as invalid:
+            raise JobFailedError("INVALID_REQUEST", invalid.message) from invalid
+        except ArtifactCorruptError as corrupt:
+            raise JobFailedError("ARTIFACT_CORRUPT", corrupt.message) from corrupt
+        except UnavailableError as unavailable:
+            raise JobFailedError("UNAVAILABLE", unavailable.message) from unavailable
 
     return run

@@ -25,6 +25,8 @@ class JobFailure:
 
     code: str
     message: str
+    details: tuple[Mapping[str, Any], ...] = ()
+    """Items the failure is about (e.g. tickers that could not be scored, with reasons)."""
 
 
 @dataclass(frozen=True)
@@ -68,11 +70,18 @@ class JobCancelledError(Exception):
 class JobFailedError(Exception):
     """An expected failure of a job function, with a ``JobErrorCode`` and a partial result."""
 
-    def __init__(self, code: str, message: str, result: Mapping[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        result: Mapping[str, Any] | None = None,
+        details: tuple[Mapping[str, Any], ...] = (),
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.result = result
+        self.details = details
 
 
 class CancelToken:

@@ -291,7 +291,11 @@ class JobRunner:
                 return "failed", JobFailure("INTERRUPTED", SHUTDOWN_MESSAGE), None
             return "cancelled", None, None
         except JobFailedError as failure:
-            return "failed", JobFailure(failure.code, failure.message), failure.result
+            return (
+                "failed",
+                JobFailure(failure.code, failure.message, failure.details),
+                failure.result,
+            )
         except Exception as error:
             logger.exception("job %s (%s) crashed", record.job_id, record.job_type)
             return "failed", JobFailure("INTERNAL", self._internal_message(error)), None

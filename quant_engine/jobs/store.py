@@ -31,18 +31,27 @@ CREATE TABLE IF NOT EXISTS jobs (
     finished_at TEXT,
     error_code TEXT,
     error_message TEXT,
-    result TEXT
+    result TEXT,
+    error_details TEXT
 );
 CREATE INDEX IF NOT EXISTS jobs_status ON jobs (status, seq);
 CREATE INDEX IF NOT EXISTS jobs_type ON jobs (job_type, seq);
 """
 _COLUMNS = (
     "seq, job_id, job_type, status, progress, progress_message, cancel_requested, params, "
-    "owner, created_at, started_at, finished_at, error_code, error_message, result"
+    "owner, created_at, started_at, finished_at, error_code, error_message, result, "
+    "error_details"
 )
 INTERRUPTED_MESSAGE = "The server stopped while this job was running"
 _STATUSES = frozenset({"queued", "running", "succeeded", "failed", "cancelled"})
 logger = logging.getLogger(__name__)
+
+
+def _add_missing_columns(db: sqlite3.Connection) -> None:
+    """Bring a job database written by an earlier version up to the current columns."""
+    present = {row[1] for row in db.execute("PRAGMA table_info(jobs)")}
+    if "error_details" not in present:
+        db.execute("ALTER TABLE jobs ADD COLUMN error_details TEXT")
 
 
 def utc_now() -> dt.datetime:
@@ -71,6 +80,7 @@ class JobStore:
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("PRAGMA busy_timeout=5000")
             self._db.executescript(_SCHEMA)
+            _add_missing_columns(self._db)
         except sqlite3.DatabaseError as error:
             raise ArtifactCorruptError(
                 f"job database {path.name} is unreadable: {error}"
@@ -92,7 +102,8 @@ class JobStore:
 
     def _decode_row(self, row: tuple[Any, ...]) -> JobRecord:
         (seq, job_id, job_type, status, progress, message, cancel_requested, params, owner,
-         created, started, finished, error_code, error_message, result) = row  # fmt: skip
+         created, started, finished, error_code, error_message, result,
+         error_details) = row  # fmt: skip
         created_at = _time(created)
         if created_at is None or status not in _STATUSES:
             raise ValueError(f"status {status!r} / created_at {created!r}")
@@ -109,7 +120,11 @@ class JobStore:
             created_at=created_at,
             started_at=_time(started),
             finished_at=_time(finished),
-            error=JobFailure(error_code, error_message or "") if error_code else None,
+            error=(
+                JobFailure(error_code, error_message or "", tuple(_json(error_details) or ()))
+                if error_code
+                else None
+            ),
             result=_json(result),
         )
 
@@ -218,7 +233,7 @@ class JobStore:
         return self._update(
             job_id,
             "status = ?, finished_at = ?, error_code = ?, error_message = ?, result = ?, "
-            "progress_message = ?" + progress_clause,
+            "progress_message = ?, error_details = ?" + progress_clause,
             (
                 status,
                 utc_now().isoformat(),
@@ -226,6 +241,9 @@ class JobStore:
                 error.message if error else None,
                 encoded_result,
                 status,
+                json.dumps([dict(item) for item in error.details])
+                if error and error.details
+                else None,
             ),
             only_if=only_if,
         )

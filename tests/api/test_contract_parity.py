@@ -63,7 +63,8 @@ def test_every_operation_has_exactly_one_route(settings: Settings) -> None:
     for operation_id, (method, path, _) in _contract_operations().items():
         matching = [r for r in routes if r.operation_id == operation_id]
         assert len(matching) == 1, f"{operation_id}: {len(matching)} routes"
-        assert matching[0].path == path, operation_id
+        # path_format is the path without Starlette convertors ({version:model_version})
+        assert matching[0].path_format == path, operation_id
         assert matching[0].methods == {method}, operation_id
 
 
@@ -122,3 +123,10 @@ def test_secured_operations_document_401_and_403() -> None:
             responses = operation["responses"]
             assert isinstance(responses, dict)
             assert {"401", "403"} <= set(responses), operation_id
+
+
+def test_model_version_convertor_is_the_contract_pattern() -> None:
+    from quant_engine.api.routers.research import ModelVersionConvertor
+
+    pattern = _contract()["components"]["schemas"]["ModelVersionRef"]["pattern"]
+    assert pattern == f"^({ModelVersionConvertor.regex})$"

@@ -1,6 +1,6 @@
 // Status badges. Each is keyed by a `Record` over the contract's enum, so a status added to
 // or renamed in the contract fails `tsc` until it has a rendering here.
-import { JOB_STATUS_VIEW, type JobStatus, type LogLevel, type QualityStatus } from "../contract";
+import { JOB_STATUS_VIEW, type JobStatus, type LogLevel, type ModelRole, type QualityStatus } from "../contract";
 
 const JOB_STATUS_ICON: Record<JobStatus, string> = {
   queued: "◷",
@@ -55,5 +55,20 @@ export function ProgressBar({ value, label, status }: { value: number; label: st
       <div className="progress-fill" style={{ width: `${percent}%` }} />
       <span className="progress-text">{percent}%</span>
     </div>
+  );
+}
+
+const MODEL_ROLE_VIEW: Record<ModelRole, { label: string; icon: string }> = {
+  champion: { label: "Champion", icon: "★" },
+  challenger: { label: "Challenger", icon: "◆" },
+  retired: { label: "Retired", icon: "○" },
+};
+
+export function RoleBadge({ role }: { role: ModelRole }) {
+  const view = MODEL_ROLE_VIEW[role];
+  return (
+    <span className={`badge role-${role}`} data-role={role}>
+      <span aria-hidden="true">{view.icon}</span> {view.label}
+    </span>
   );
 }

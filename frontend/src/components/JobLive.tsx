@@ -7,7 +7,7 @@ import { type JobStreamState, useJobEvents } from "../hooks/useJobEvents";
 import { useCancelJob, useJob } from "../queries";
 import { JobStatusBadge, ProgressBar } from "./Badges";
 import { ErrorMessage, Loading } from "./Feedback";
-import { RefreshResultSummary } from "./RefreshResult";
+import { JobErrorBox, JobParamsSummary, JobResultSummary } from "./JobResult";
 
 export function CancelButton({ job }: { job: JobRecord }) {
   const cancel = useCancelJob();
@@ -95,18 +95,14 @@ export function LiveJobCard({ jobId }: { jobId: string }) {
           {job.job_type} {shortId(job.job_id)}
         </Link>
         <JobStatusBadge status={job.status} cancelRequested={job.cancel_requested} />
-        <span className="muted small">force: {String(job.params.force)}</span>
+        <JobParamsSummary params={job.params} />
         <CancelButton job={job} />
       </header>
       <ProgressBar value={job.progress} label={`Progress of job ${shortId(job.job_id)}`} status={job.status} />
       <p className="muted small">{job.progress_message ?? "Waiting to start…"}</p>
       <StreamTrail stream={stream} />
-      {job.error && (
-        <div className="error-box" role="alert">
-          <span className="error-code">{job.error.code}</span> {job.error.message}
-        </div>
-      )}
-      {job.result && <RefreshResultSummary result={job.result} />}
+      {job.error && <JobErrorBox error={job.error} />}
+      {job.result && <JobResultSummary result={job.result} />}
     </article>
   );
 }

@@ -8,6 +8,8 @@ const PAGES = [
   { to: "/", label: "Overview", end: true },
   { to: "/data", label: "Data", end: false },
   { to: "/jobs", label: "Jobs", end: false },
+  { to: "/models", label: "Models", end: false },
+  { to: "/signals", label: "Signals", end: false },
   { to: "/pricing", label: "Pricing", end: false },
   { to: "/logs", label: "Logs", end: false },
 ] as const;

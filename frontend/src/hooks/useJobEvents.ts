@@ -87,7 +87,10 @@ function afterEvent(queryClient: QueryClient, name: JobEventName, event: JobEven
     void queryClient.invalidateQueries({ queryKey: keys.health });
     void queryClient.invalidateQueries({ queryKey: keys.jobLists });
     if (event.status === "succeeded") {
-      void queryClient.invalidateQueries({ queryKey: keys.data }); // a refresh changed the data
+      // What a job may have changed: the data (refresh), the registry (train), signals (predict).
+      void queryClient.invalidateQueries({ queryKey: keys.data });
+      void queryClient.invalidateQueries({ queryKey: keys.models });
+      void queryClient.invalidateQueries({ queryKey: keys.signals });
     }
   }
 }

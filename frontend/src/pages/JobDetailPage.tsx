@@ -3,7 +3,7 @@ import { Link, useParams } from "react-router";
 import { JobStatusBadge, ProgressBar } from "../components/Badges";
 import { ErrorMessage, Loading } from "../components/Feedback";
 import { CancelButton, StreamTrail } from "../components/JobLive";
-import { RefreshResultSummary } from "../components/RefreshResult";
+import { JobErrorBox, JobResultSummary } from "../components/JobResult";
 import { isTerminal } from "../contract";
 import { formatDateTime, formatDuration, secondsBetween } from "../format";
 import { useJobEvents } from "../hooks/useJobEvents";
@@ -71,15 +71,13 @@ export function JobDetailPage() {
           {job.error && (
             <section className="card wide" aria-labelledby="job-error-title">
               <h2 id="job-error-title">Error</h2>
-              <div className="error-box" role="alert">
-                <span className="error-code">{job.error.code}</span> {job.error.message}
-              </div>
+              <JobErrorBox error={job.error} />
             </section>
           )}
           {job.result && (
             <section className="card wide" aria-labelledby="job-result-title">
               <h2 id="job-result-title">Result</h2>
-              <RefreshResultSummary result={job.result} />
+              <JobResultSummary result={job.result} />
             </section>
           )}
         </div>

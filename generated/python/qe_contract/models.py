@@ -93,6 +93,23 @@ class HealthStatus(StrEnum):
     degraded = "degraded"
 
 
+class Name(StrEnum):
+    data = "data"
+    registry = "registry"
+
+
+class HealthComponent(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    name: Name
+    status: HealthStatus
+    message: Annotated[
+        StrictStr | None,
+        Field(description="Why the component is degraded (null when ok)."),
+    ]
+
+
 class JobCounts(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
@@ -773,6 +790,485 @@ class QualityReportEnvelope(BaseModel):
     meta: Meta
 
 
+class FeatureMode(StrEnum):
+    core = "core"
+    full = "full"
+
+
+class FeatureInfo(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    name: StrictStr
+    group: FeatureMode
+    lookback_days: Annotated[
+        StrictInt,
+        Field(
+            description="Trading days of history (rows up to and including t) the feature needs.",
+            ge=1,
+        ),
+    ]
+    description: StrictStr
+
+
+class OmittedFeature(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    name: StrictStr
+    reason: StrictStr
+
+
+class FeatureCatalog(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    feature_mode: FeatureMode
+    features: list[FeatureInfo]
+    omitted: Annotated[
+        list[OmittedFeature],
+        Field(
+            description="Features of the mode that the current universe cannot support, and why."
+        ),
+    ]
+    has_sectors: StrictBool
+    max_lookback_days: Annotated[StrictInt, Field(ge=1)]
+
+
+class FeatureCatalogEnvelope(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    ok: Literal[True]
+    data: FeatureCatalog
+    error: None
+    meta: Meta
+
+
+class LightGBMParams(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    num_leaves: Annotated[StrictInt, Field(ge=4, le=256)] = 31
+    learning_rate: Annotated[StrictFloat, Field(ge=0.001, le=0.5)] = 0.05
+    n_estimators: Annotated[
+        StrictInt, Field(description="Boosting rounds.", ge=10, le=2000)
+    ] = 200
+    min_data_in_leaf: Annotated[StrictInt, Field(ge=10, le=10000)] = 200
+    feature_fraction: Annotated[StrictFloat, Field(ge=0.1, le=1.0)] = 0.8
+
+
+Horizon = TypeAliasType(
+    "Horizon",
+    Annotated[
+        StrictInt,
+        Field(description="Forward-return horizon in trading days.", ge=1, le=63),
+    ],
+)
+
+
+class TrainRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    horizons: Annotated[list[Horizon], Field(max_length=4, min_length=1)] = [5]
+    feature_mode: FeatureMode = "core"
+    survivorship: Annotated[
+        StrictBool,
+        Field(
+            description="true: point-in-time universe (every ticker with data that day). false: only the\ntickers that still have data on the window's last date (survivorship-biased, for\ncomparison; results say so).\n"
+        ),
+    ] = True
+    full_universe: Annotated[
+        StrictBool,
+        Field(
+            description="false — each date's 100 most liquid tickers (trailing 63-day median dollar volume); true — every ticker."
+        ),
+    ] = False
+    years: Annotated[
+        StrictInt,
+        Field(
+            description="Length of the training window in calendar years up to `end` (clipped to the data, with a warning).",
+            ge=1,
+            le=50,
+        ),
+    ] = 15
+    end: Annotated[
+        date_aliased | None,
+        Field(
+            description="Last date whose prices training may use (default the last stored date)."
+        ),
+    ] = None
+    folds: Annotated[StrictInt, Field(ge=2, le=10)] = 5
+    embargo_days: Annotated[
+        StrictInt,
+        Field(
+            description="Trading days between the last training label and each test block.",
+            ge=0,
+            le=63,
+        ),
+    ] = 5
+    seed: Annotated[StrictInt, Field(ge=0, le=2147483647)] = 0
+    lightgbm: LightGBMParams | None = None
+
+
+class TrainParams(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    horizons: list[Horizon]
+    feature_mode: FeatureMode
+    survivorship: StrictBool
+    full_universe: StrictBool
+    years: StrictInt
+    end: date_aliased | None
+    folds: StrictInt
+    embargo_days: StrictInt
+    seed: StrictInt
+    lightgbm: LightGBMParams
+
+
+class CvMetrics(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    ic: StrictFloat | None
+    rank_ic: StrictFloat | None
+    icir: StrictFloat | None
+    hit_rate: StrictFloat | None
+    n_dates: Annotated[StrictInt, Field(ge=0)]
+    n_obs: Annotated[StrictInt, Field(ge=0)]
+
+
+class DateSpan(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    first: date_aliased | None
+    last: date_aliased | None
+    n_dates: Annotated[StrictInt, Field(ge=0)]
+    n_rows: Annotated[StrictInt, Field(ge=0)]
+
+
+class FoldReport(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    fold: Annotated[StrictInt, Field(ge=1)]
+    train: DateSpan
+    test: DateSpan
+    metrics: CvMetrics
+
+
+class HorizonReport(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    horizon: Horizon
+    overall: CvMetrics
+    folds: list[FoldReport]
+
+
+class ModelRole(StrEnum):
+    champion = "champion"
+    challenger = "challenger"
+    retired = "retired"
+
+
+ModelVersionName = TypeAliasType(
+    "ModelVersionName", Annotated[StrictStr, Field(pattern="^v[1-9][0-9]{0,8}$")]
+)
+
+
+ModelVersionRef = TypeAliasType(
+    "ModelVersionRef",
+    Annotated[
+        StrictStr,
+        Field(
+            description="`v<N>` or `champion`.", pattern="^(v[1-9][0-9]{0,8}|champion)$"
+        ),
+    ],
+)
+
+
+class DecisionMetrics(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    challenger_rank_ic: Annotated[
+        StrictFloat | None,
+        Field(
+            description="Mean daily rank IC of the challenger's out-of-fold predictions on the common dates."
+        ),
+    ]
+    champion_rank_ic: Annotated[
+        StrictFloat | None,
+        Field(
+            description="Mean daily rank IC of the champion's out-of-sample predictions on the same dates."
+        ),
+    ]
+    common_dates: Annotated[StrictInt, Field(ge=0)]
+    min_common_dates: Annotated[StrictInt, Field(ge=0)]
+    margin: StrictFloat
+    challenger_icir: StrictFloat | None
+    icir_floor: StrictFloat
+
+
+class Kind(StrEnum):
+    automatic = "automatic"
+    manual = "manual"
+
+
+class GovernanceDecision(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    decision_id: Annotated[StrictInt, Field(ge=1)]
+    decided_at: AwareDatetime
+    kind: Kind
+    version: ModelVersionName
+    horizon: Horizon
+    champion_before: ModelVersionName | None
+    champion_after: ModelVersionName
+    promoted: StrictBool
+    meets_icir_floor: StrictBool
+    reason: StrictStr
+    metrics: DecisionMetrics
+
+
+class GovernanceDecisionEnvelope(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    ok: Literal[True]
+    data: GovernanceDecision
+    error: None
+    meta: Meta
+
+
+class ModelSummary(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    version: ModelVersionName
+    role: ModelRole
+    created_at: AwareDatetime
+    feature_mode: FeatureMode
+    horizons: list[Horizon]
+    training_start: date_aliased
+    training_end: date_aliased
+    universe_fingerprint: StrictStr
+    survivorship: Annotated[
+        StrictBool,
+        Field(
+            description="false when the version was trained on a survivorship-biased universe."
+        ),
+    ]
+    rank_ic: Annotated[
+        StrictFloat | None,
+        Field(description="Overall CV rank IC of the first horizon."),
+    ]
+    icir: Annotated[
+        StrictFloat | None, Field(description="Overall CV ICIR of the first horizon.")
+    ]
+
+
+class ModelPage(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    items: list[ModelSummary]
+    next_cursor: ModelVersionName | None
+    champion: ModelVersionName | None
+
+
+class ModelPageEnvelope(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    ok: Literal[True]
+    data: ModelPage
+    error: None
+    meta: Meta
+
+
+class ModelLabResult(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    summary: ModelSummary
+    request: TrainParams
+    features: Annotated[
+        list[StrictStr],
+        Field(description="The ordered feature list the models were fitted on."),
+    ]
+    benchmark: StrictStr
+    warnings: list[StrictStr]
+    library_versions: dict[str, StrictStr]
+    files: Annotated[
+        dict[str, StrictStr],
+        Field(description="sha256 of every file of the version, by file name."),
+    ]
+    horizons: list[HorizonReport]
+    decisions: list[GovernanceDecision]
+
+
+class ModelLabEnvelope(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    ok: Literal[True]
+    data: ModelLabResult
+    error: None
+    meta: Meta
+
+
+class FeatureImportanceItem(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    feature: StrictStr
+    importance: Annotated[StrictFloat, Field(ge=0.0)]
+
+
+class Kind1(StrEnum):
+    gain = "gain"
+    split = "split"
+
+
+class FeatureImportance(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    version: ModelVersionName
+    horizon: Horizon
+    kind: Kind1
+    items: list[FeatureImportanceItem]
+
+
+class FeatureImportanceEnvelope(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    ok: Literal[True]
+    data: FeatureImportance
+    error: None
+    meta: Meta
+
+
+class TrainResult(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    version: ModelVersionName
+    role: ModelRole
+    training_start: date_aliased
+    training_end: date_aliased
+    horizons: list[HorizonReport]
+    warnings: list[StrictStr]
+    decision: GovernanceDecision
+
+
+class SignalsRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    version: ModelVersionRef = "champion"
+    horizon: Annotated[
+        Horizon | None,
+        Field(description="One of the version's horizons (default its first)."),
+    ] = None
+    as_of: Annotated[
+        date_aliased | None,
+        Field(
+            description="Date whose close the signals are computed at (default the last stored date)."
+        ),
+    ] = None
+    tickers: Annotated[list[Ticker] | None, Field(max_length=5000, min_length=1)] = None
+
+
+class PredictParams(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    version: ModelVersionRef
+    horizon: Horizon | None
+    as_of: date_aliased | None
+    tickers: list[Ticker] | None
+
+
+class FailedTickerReason(StrEnum):
+    INSUFFICIENT_HISTORY = "INSUFFICIENT_HISTORY"
+    MISSING_FEATURES = "MISSING_FEATURES"
+    STALE_DATA = "STALE_DATA"
+    UNKNOWN_TICKER = "UNKNOWN_TICKER"
+
+
+class FailedTicker(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    ticker: StrictStr
+    reason: FailedTickerReason
+    message: StrictStr
+
+
+class SignalRow(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    ticker: Ticker
+    score: Annotated[
+        StrictFloat,
+        Field(
+            description="Predicted forward return over the horizon (open to open, fraction)."
+        ),
+    ]
+    rank: Annotated[StrictInt, Field(description="1 = highest score.", ge=1)]
+    percentile: Annotated[
+        StrictFloat,
+        Field(
+            description="Share of the scored tickers with a lower score (1 = the best).",
+            ge=0.0,
+            le=1.0,
+        ),
+    ]
+
+
+class SignalSet(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    version: ModelVersionName
+    horizon: Horizon
+    as_of: date_aliased
+    generated_at: AwareDatetime
+    universe_fingerprint: StrictStr
+    signals: list[SignalRow]
+    failed_tickers: list[FailedTicker]
+
+
+class SignalSetEnvelope(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    ok: Literal[True]
+    data: SignalSet
+    error: None
+    meta: Meta
+
+
+class PredictResult(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    version: ModelVersionName
+    horizon: Horizon
+    as_of: date_aliased
+    scored: Annotated[StrictInt, Field(ge=0)]
+    failed_tickers: list[FailedTicker]
+
+
 class JobStatus(StrEnum):
     queued = "queued"
     running = "running"
@@ -783,6 +1279,8 @@ class JobStatus(StrEnum):
 
 class JobType(StrEnum):
     data_refresh = "data_refresh"
+    train = "train"
+    predict = "predict"
 
 
 class JobErrorCode(StrEnum):
@@ -790,6 +1288,9 @@ class JobErrorCode(StrEnum):
     ITEMS_FAILED = "ITEMS_FAILED"
     DATA_SOURCE_UNAVAILABLE = "DATA_SOURCE_UNAVAILABLE"
     ARTIFACT_CORRUPT = "ARTIFACT_CORRUPT"
+    INVALID_REQUEST = "INVALID_REQUEST"
+    PREDICTION_FAILED = "PREDICTION_FAILED"
+    UNAVAILABLE = "UNAVAILABLE"
     INTERNAL = "INTERNAL"
 
 
@@ -799,6 +1300,13 @@ class JobError(BaseModel):
     )
     code: JobErrorCode
     message: StrictStr
+    details: Annotated[
+        list[FailedTicker],
+        Field(
+            description="Items the failure is about (e.g. tickers that could not be scored).",
+            validate_default=True,
+        ),
+    ] = []
 
 
 class DataRefreshRequest(BaseModel):
@@ -851,7 +1359,8 @@ class JobRecord(BaseModel):
     progress_message: StrictStr | None
     cancel_requested: StrictBool
     params: Annotated[
-        DataRefreshParams, Field(description="The job's parameters (by `job_type`).")
+        DataRefreshParams | TrainParams | PredictParams,
+        Field(description="The job's parameters (by `job_type`)."),
     ]
     owner: Annotated[
         StrictStr | None,
@@ -864,7 +1373,7 @@ class JobRecord(BaseModel):
     finished_at: AwareDatetime | None
     error: JobError | None
     result: Annotated[
-        DataRefreshResult | None,
+        DataRefreshResult | TrainResult | PredictResult | None,
         Field(
             description="The job's result (by `job_type`): set when it succeeds, and also when it fails\nwith `ITEMS_FAILED` (what it did before giving up); null otherwise.\n"
         ),
@@ -946,6 +1455,7 @@ class Health(BaseModel):
         extra="forbid",
     )
     status: HealthStatus
+    components: list[HealthComponent]
     service_version: Annotated[
         StrictStr,
         Field(description="Version of the quant_engine package serving the request."),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Path, Query, Request
@@ -21,7 +20,7 @@ from qe_contract.models import (
 from starlette.responses import Response
 
 from quant_engine.api.bodies import parse_body
-from quant_engine.api.cache import CacheDomain
+from quant_engine.api.cached import cached_payload
 from quant_engine.api.deps import API_PREFIX, PrincipalDep, StateDep, api_router
 from quant_engine.api.envelope import data_json, envelope_response
 from quant_engine.api.services import data as service
@@ -38,26 +37,6 @@ TickerParam = Annotated[str, Path(pattern=TICKER_PATTERN)]
 StatusParam = Annotated[QualityStatus | None, Query()]
 
 
-async def _cached(
-    state: StateDep, domain: CacheDomain, key: str, build: Callable[[], bytes]
-) -> tuple[bytes, bool]:
-    """The serialized data for ``key``: from the cache, or built off the loop and stored.
-
-    The key is prefixed with the store's universe fingerprint, so after an import committed
-    by any process (the server's own refresh job or the ``data import`` command) no response
-    computed from the previous data is served, whatever its time to live.
-    """
-    fingerprint = await asyncio.to_thread(state.store.universe_fingerprint)
-    key = f"{fingerprint or 'empty'}|{key}"
-    hit = state.cache.get(domain, key)
-    if hit is not None:
-        return hit, True
-    generation = state.cache.generation
-    payload = await asyncio.to_thread(build)
-    state.cache.put(domain, key, payload, generation=generation)
-    return payload, False
-
-
 def _date(name: str, value: str | None) -> dt.date | None:
     if value is None:
         return None
@@ -72,7 +51,7 @@ def _date(name: str, value: str | None) -> dt.date | None:
 
 @router.get("/data/mode", operation_id="getDataMode")
 async def get_data_mode(request: Request, state: StateDep) -> Response:
-    payload, cached = await _cached(
+    payload, cached = await cached_payload(
         state, "data", "mode", lambda: data_json(service.data_mode(state.store))
     )
     return envelope_response(request, DataModeEnvelope, payload, cached=cached)
@@ -87,7 +66,7 @@ async def list_universe(
     cursor: Annotated[str | None, Query(pattern=CURSOR_PATTERN)] = None,
 ) -> Response:
     key = f"universe|{status}|{limit}|{cursor}"
-    payload, cached = await _cached(
+    payload, cached = await cached_payload(
         state,
         "data",
         key,
@@ -98,7 +77,7 @@ async def list_universe(
 
 @router.get("/data/tickers/{ticker}", operation_id="getTicker")
 async def get_ticker(request: Request, state: StateDep, ticker: TickerParam) -> Response:
-    payload, cached = await _cached(
+    payload, cached = await cached_payload(
         state,
         "data",
         f"ticker|{ticker}",
@@ -122,7 +101,7 @@ async def get_bars(
             "start is after end",
             [ErrorDetail(loc=("query", "start"), msg="must not be after end")],
         )
-    payload, cached = await _cached(
+    payload, cached = await cached_payload(
         state,
         "data",
         f"bars|{ticker}|{first}|{last}|{limit}",
@@ -135,7 +114,7 @@ async def get_bars(
 async def get_data_quality(
     request: Request, state: StateDep, status: StatusParam = None
 ) -> Response:
-    payload, cached = await _cached(
+    payload, cached = await cached_payload(
         state,
         "data",
         f"quality|{status}",

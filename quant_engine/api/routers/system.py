@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Query, Request
 from qe_contract.models import (
     Health,
+    HealthComponent,
     HealthEnvelope,
     HealthStatus,
     JobCounts,
@@ -23,24 +24,41 @@ from quant_engine import __version__
 from quant_engine.api.deps import StateDep, api_router
 from quant_engine.api.envelope import envelope_response
 from quant_engine.api.state import AppState
-from quant_engine.core.errors import ArtifactCorruptError
+from quant_engine.core.errors import ArtifactCorruptError, UnavailableError
 
 router = api_router()
 
 
-def _data_ready(state: AppState) -> bool:
-    """True when the store holds a readable committed manifest."""
+def _components(state: AppState) -> list[HealthComponent]:
+    """Market data (a readable committed manifest) and the model registry (readable)."""
+    data_problem: str | None = None
     try:
-        return state.store.manifest() is not None
-    except ArtifactCorruptError:
-        return False
+        if state.store.manifest() is None:
+            data_problem = "no data imported yet"
+    except ArtifactCorruptError as error:
+        data_problem = error.message
+    registry_problem: str | None = None
+    try:
+        state.research.registry.check_readable()
+    except UnavailableError as error:
+        registry_problem = error.message
+    return [
+        HealthComponent(
+            name=name,
+            status=HealthStatus.ok if problem is None else HealthStatus.degraded,
+            message=problem,
+        )
+        for name, problem in (("data", data_problem), ("registry", registry_problem))
+    ]
 
 
 @router.get("/health", operation_id="getHealth")
 async def get_health(request: Request, state: StateDep) -> Response:
-    data_ready = await asyncio.to_thread(_data_ready, state)
+    components = await asyncio.to_thread(_components, state)
+    degraded = any(component.status is HealthStatus.degraded for component in components)
     health = Health(
-        status=HealthStatus.ok if data_ready else HealthStatus.degraded,
+        status=HealthStatus.degraded if degraded else HealthStatus.ok,
+        components=components,
         service_version=__version__,
         contract_version=state.contract.version,
         uptime_seconds=round(state.uptime_seconds, 3),

@@ -7,15 +7,20 @@ import logging
 import time
 from collections.abc import AsyncIterator
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from qe_contract.models import (
     DataRefreshParams,
     DataRefreshResult,
+    FailedTicker,
     JobError,
     JobErrorCode,
     JobEventName,
     JobStatus,
     JobType,
+    PredictParams,
+    PredictResult,
+    TrainParams,
+    TrainResult,
 )
 from qe_contract.models import JobEvent as WireJobEvent
 from qe_contract.models import JobRecord as WireJobRecord
@@ -33,7 +38,9 @@ STORE_RECHECK_SECONDS = 1.0  # how often a quiet stream re-reads the job from th
 def _wire_error(record: JobRecord) -> JobError | None:
     if record.error is None:
         return None
-    return JobError(code=JobErrorCode(record.error.code), message=record.error.message)
+    error = record.error
+    details = [FailedTicker.model_validate(item) for item in error.details]
+    return JobError(code=JobErrorCode(error.code), message=error.message, details=details)
 
 
 def wire_job(record: JobRecord) -> WireJobRecord:
@@ -47,6 +54,19 @@ def wire_job(record: JobRecord) -> WireJobRecord:
         ) from error
 
 
+# The contract's params and result schema of each job type.
+PARAMS_MODELS: dict[str, type[BaseModel]] = {
+    "data_refresh": DataRefreshParams,
+    "train": TrainParams,
+    "predict": PredictParams,
+}
+RESULT_MODELS: dict[str, type[BaseModel]] = {
+    "data_refresh": DataRefreshResult,
+    "train": TrainResult,
+    "predict": PredictResult,
+}
+
+
 def _wire_job(record: JobRecord) -> WireJobRecord:
     return WireJobRecord(
         job_id=record.job_id,
@@ -55,14 +75,14 @@ def _wire_job(record: JobRecord) -> WireJobRecord:
         progress=record.progress,
         progress_message=record.progress_message,
         cancel_requested=record.cancel_requested,
-        params=DataRefreshParams.model_validate(dict(record.params)),
+        params=PARAMS_MODELS[record.job_type].model_validate(dict(record.params)),
         owner=record.owner,
         created_at=record.created_at,
         started_at=record.started_at,
         finished_at=record.finished_at,
         error=_wire_error(record),
         result=(
-            DataRefreshResult.model_validate(dict(record.result))
+            RESULT_MODELS[record.job_type].model_validate(dict(record.result))
             if record.result is not None
             else None
         ),

@@ -1,0 +1,178 @@
+"""Research operations: features, training, the model registry, governance, signals."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from typing import Annotated, Literal
+
+from fastapi import Path, Query, Request
+from qe_contract.models import (
+    FeatureCatalogEnvelope,
+    FeatureImportanceEnvelope,
+    FeatureMode,
+    GovernanceDecisionEnvelope,
+    JobEnvelope,
+    ModelLabEnvelope,
+    ModelPageEnvelope,
+    SignalSetEnvelope,
+    SignalsRequest,
+    TrainRequest,
+)
+from starlette.convertors import Convertor, register_url_convertor
+from starlette.responses import Response
+
+from quant_engine.api.bodies import parse_body
+from quant_engine.api.cached import cached_payload
+from quant_engine.api.deps import API_PREFIX, PrincipalDep, StateDep, api_router
+from quant_engine.api.envelope import data_json, envelope_response
+from quant_engine.api.services import research as service
+from quant_engine.api.services.jobs import wire_job
+from quant_engine.core.errors import ErrorDetail, ValidationFailedError
+from quant_engine.jobs.catalog import PREDICT, TRAIN
+
+router = api_router()
+
+
+class ModelVersionConvertor(Convertor[str]):
+    """``v<N>`` or ``champion`` in a path: ``/models/train`` is then not a version, so
+    another method on it is a 405 (POST only), not a 422 from ``getModel``."""
+
+    regex = "v[1-9][0-9]{0,8}|champion"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("model_version", ModelVersionConvertor())
+
+VERSION_PATTERN = r"^(v[1-9][0-9]{0,8}|champion)$"
+VersionParam = Annotated[str, Path(pattern=VERSION_PATTERN)]
+HorizonParam = Annotated[int | None, Query(ge=1, le=63)]
+DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
+
+
+def _date(name: str, value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise ValidationFailedError(
+            f"{name} is not a valid date: {value!r}",
+            [ErrorDetail(loc=("query", name), msg="expected a calendar date YYYY-MM-DD")],
+        ) from None
+
+
+@router.get("/features", operation_id="listFeatures")
+async def list_features(
+    request: Request, state: StateDep, feature_mode: FeatureMode = FeatureMode.core
+) -> Response:
+    payload, cached = await cached_payload(
+        state,
+        "data",
+        f"features|{feature_mode.value}",
+        lambda: data_json(service.feature_catalog(state.research, feature_mode.value)),
+    )
+    return envelope_response(request, FeatureCatalogEnvelope, payload, cached=cached)
+
+
+async def _submit(
+    request: Request,
+    state: StateDep,
+    principal: PrincipalDep,
+    job_type: str,
+    params: dict[str, object],
+) -> Response:
+    record = await state.runner.submit(
+        job_type, params, owner=principal.subject if principal else None
+    )
+    return envelope_response(
+        request,
+        JobEnvelope,
+        wire_job(record),
+        status_code=202,
+        headers={"Location": f"{API_PREFIX}/jobs/{record.job_id}"},
+    )
+
+
+@router.post("/models/train", operation_id="trainModel", status_code=202)
+async def train_model(request: Request, state: StateDep, principal: PrincipalDep) -> Response:
+    raw = await request.body()
+    body = await asyncio.to_thread(parse_body, TrainRequest, raw) if raw.strip() else TrainRequest()
+    return await _submit(request, state, principal, TRAIN, service.train_params(body))
+
+
+@router.get("/models", operation_id="listModels")
+async def list_models(
+    request: Request,
+    state: StateDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: Annotated[str | None, Query(pattern=r"^v[1-9][0-9]{0,8}$")] = None,
+) -> Response:
+    page = await asyncio.to_thread(service.model_page, state.research, limit, cursor)
+    return envelope_response(request, ModelPageEnvelope, page)
+
+
+@router.get("/models/{version:model_version}", operation_id="getModel")
+async def get_model(request: Request, state: StateDep, version: VersionParam) -> Response:
+    lab = await asyncio.to_thread(service.model_lab, state.research, version)
+    return envelope_response(request, ModelLabEnvelope, lab)
+
+
+@router.get("/models/{version:model_version}/importance", operation_id="getFeatureImportance")
+async def get_feature_importance(
+    request: Request,
+    state: StateDep,
+    version: VersionParam,
+    horizon: HorizonParam = None,
+    kind: Literal["gain", "split"] = "gain",
+) -> Response:
+    # "champion" moves with promotions: trainings and promotions clear this domain
+    payload, cached = await cached_payload(
+        state,
+        "feature_importance",
+        f"importance|{version}|{horizon}|{kind}",
+        lambda: data_json(service.importance(state.research, version, horizon, kind)),
+    )
+    return envelope_response(request, FeatureImportanceEnvelope, payload, cached=cached)
+
+
+@router.post("/models/{version:model_version}/promote", operation_id="promoteModel")
+async def promote_model(request: Request, state: StateDep, version: VersionParam) -> Response:
+    decision = await asyncio.to_thread(service.promote, state.research, version)
+    state.cache.invalidate(("signals", "feature_importance", "dashboard"))
+    return envelope_response(request, GovernanceDecisionEnvelope, decision)
+
+
+@router.post("/signals/generate", operation_id="generateSignals", status_code=202)
+async def generate_signals(request: Request, state: StateDep, principal: PrincipalDep) -> Response:
+    raw = await request.body()
+    body = (
+        await asyncio.to_thread(parse_body, SignalsRequest, raw)
+        if raw.strip()
+        else SignalsRequest()
+    )
+    await asyncio.to_thread(state.research.resolve, body.version)  # 404 before queueing
+    return await _submit(request, state, principal, PREDICT, service.predict_params(body))
+
+
+@router.get("/signals", operation_id="listSignals")
+async def list_signals(
+    request: Request,
+    state: StateDep,
+    version: Annotated[str | None, Query(pattern=VERSION_PATTERN)] = None,
+    horizon: HorizonParam = None,
+    as_of: Annotated[str | None, Query(pattern=DATE_PATTERN)] = None,
+) -> Response:
+    day = _date("as_of", as_of)
+    payload, cached = await cached_payload(
+        state,
+        "signals",
+        f"signals|{version}|{horizon}|{day}",
+        lambda: data_json(service.signal_set(state.research, version, horizon, day)),
+    )
+    return envelope_response(request, SignalSetEnvelope, payload, cached=cached)
