@@ -19,6 +19,7 @@ BENCHMARKS = (
     "bench.data_import",
     "bench.api_data",
     "bench.features",
+    "bench.research",
     "bench.loop_lag",
 )
 

@@ -23,6 +23,9 @@ import jwt
 from tests.live_server import running_server, wait_for_data
 
 FUZZ_SECRET = "fuzzing-secret-that-is-long-enough-for-hs256-0123456789"
+# The fuzzer submits training jobs with whatever valid settings it draws (up to 2,000 trees
+# on 15 years); one at a time leaves a core for the server it is fuzzing.
+FUZZ_ENV = {"QE_JWT_SECRET": FUZZ_SECRET, "QE_ENV": "prod", "QE_MAX_CONCURRENT_JOBS": "1"}
 
 
 def main() -> int:
@@ -39,7 +42,7 @@ def main() -> int:
     st = Path(sys.executable).with_name("st")
     with (
         tempfile.TemporaryDirectory(prefix="qe-fuzz-") as home,
-        running_server(Path(home), {"QE_JWT_SECRET": FUZZ_SECRET, "QE_ENV": "prod"}) as server,
+        running_server(Path(home), FUZZ_ENV) as server,
     ):
         # The sample universe is imported at first start; fuzz the steady state.
         wait_for_data(server, {"Authorization": f"Bearer {token}"})

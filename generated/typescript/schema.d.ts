@@ -1350,9 +1350,9 @@ export interface components {
             ticker: components["schemas"]["Ticker"];
             /** @description Predicted forward return over the horizon (open to open, fraction). */
             score: number;
-            /** @description 1 = highest score. */
+            /** @description 1 + the number of tickers with a higher score (1 = the best; ties share a rank). */
             rank: number;
-            /** @description Share of the scored tickers with a lower score (1 = the best). */
+            /** @description Share of the other scored tickers with a lower score (1 = the best, 0 = the worst; ties share a percentile). */
             percentile: number;
         };
         SignalSet: {

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
+from scipy.stats import rankdata
 
 from quant_engine.core.atomic import atomic_write_bytes
 from quant_engine.core.errors import (
@@ -182,21 +183,21 @@ def score(
     if columns:
         matrix = features.values[row, columns, :]
         scores = version.predict(horizon, matrix, features.names)
-        order = np.argsort(-scores, kind="stable")
         count = len(columns)
-        ranks = np.empty(count, dtype=np.int64)
-        ranks[order] = np.arange(1, count + 1)
+        # competition ranking: rank 1 + the number of higher scores (ties share a rank);
+        # percentile = share of the other scored tickers with a lower score
+        higher = rankdata(-scores, method="min") - 1
+        lower = rankdata(scores, method="min") - 1
         for index, column in enumerate(columns):
-            lower = count - int(ranks[index])
             rows.append(
                 SignalRow(
                     ticker=panel.tickers[column],
                     score=float(scores[index]),
-                    rank=int(ranks[index]),
-                    percentile=lower / (count - 1) if count > 1 else 1.0,
+                    rank=int(higher[index]) + 1,
+                    percentile=float(lower[index]) / (count - 1) if count > 1 else 1.0,
                 )
             )
-        rows.sort(key=lambda item: item.rank)
+        rows.sort(key=lambda item: (item.rank, item.ticker))
     return SignalSet(
         version=version.version,
         horizon=horizon,

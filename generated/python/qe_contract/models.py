@@ -1224,11 +1224,17 @@ class SignalRow(BaseModel):
             description="Predicted forward return over the horizon (open to open, fraction)."
         ),
     ]
-    rank: Annotated[StrictInt, Field(description="1 = highest score.", ge=1)]
+    rank: Annotated[
+        StrictInt,
+        Field(
+            description="1 + the number of tickers with a higher score (1 = the best; ties share a rank).",
+            ge=1,
+        ),
+    ]
     percentile: Annotated[
         StrictFloat,
         Field(
-            description="Share of the scored tickers with a lower score (1 = the best).",
+            description="Share of the other scored tickers with a lower score (1 = the best, 0 = the worst; ties share a percentile).",
             ge=0.0,
             le=1.0,
         ),

@@ -103,7 +103,9 @@ async def _submit(
 async def train_model(request: Request, state: StateDep, principal: PrincipalDep) -> Response:
     raw = await request.body()
     body = await asyncio.to_thread(parse_body, TrainRequest, raw) if raw.strip() else TrainRequest()
-    return await _submit(request, state, principal, TRAIN, service.train_params(body))
+    params = service.train_params(body)
+    await asyncio.to_thread(state.research.registry.check_readable)  # 503 before queueing
+    return await _submit(request, state, principal, TRAIN, params)
 
 
 @router.get("/models", operation_id="listModels")
@@ -156,8 +158,9 @@ async def generate_signals(request: Request, state: StateDep, principal: Princip
         if raw.strip()
         else SignalsRequest()
     )
+    params = service.predict_params(body)
     await asyncio.to_thread(state.research.resolve, body.version)  # 404 before queueing
-    return await _submit(request, state, principal, PREDICT, service.predict_params(body))
+    return await _submit(request, state, principal, PREDICT, params)
 
 
 @router.get("/signals", operation_id="listSignals")
