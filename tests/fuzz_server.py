@@ -14,18 +14,18 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter
 from pathlib import Path
 
+import httpx
 import jwt
 
 from tests.live_server import running_server, wait_for_data
 
 FUZZ_SECRET = "fuzzing-secret-that-is-long-enough-for-hs256-0123456789"
-# The fuzzer submits training jobs with whatever valid settings it draws (up to 2,000 trees
-# on 15 years); one at a time leaves a core for the server it is fuzzing.
-FUZZ_ENV = {"QE_JWT_SECRET": FUZZ_SECRET, "QE_ENV": "prod", "QE_MAX_CONCURRENT_JOBS": "1"}
+FUZZ_ENV = {"QE_JWT_SECRET": FUZZ_SECRET, "QE_ENV": "prod"}
 
 
 def main() -> int:
@@ -44,8 +44,11 @@ def main() -> int:
         tempfile.TemporaryDirectory(prefix="qe-fuzz-") as home,
         running_server(Path(home), FUZZ_ENV) as server,
     ):
-        # The sample universe is imported at first start; fuzz the steady state.
-        wait_for_data(server, {"Authorization": f"Bearer {token}"})
+        # The sample universe is imported at first start; fuzz the steady state, with two
+        # small trained versions and signals so the model operations have data to find.
+        headers = {"Authorization": f"Bearer {token}"}
+        wait_for_data(server, headers)
+        seed_research(server.base_url, headers)
         command = [
             str(st),
             "run",
@@ -67,13 +70,92 @@ def main() -> int:
             "--report-ndjson-path",
             str(Path(home) / "events.ndjson"),
         ]
-        result = subprocess.run(command, check=False, env={**os.environ, "NO_COLOR": "1"})
+        with JobReaper(server.base_url, headers):
+            result = subprocess.run(command, check=False, env={**os.environ, "NO_COLOR": "1"})
         if result.returncode != 0:
             print("\n--- server log ---\n" + server.log_text()[-20000:], file=sys.stderr)
         events = Path(home) / "events.ndjson"
         if events.is_file():
             print(engine_reach_table(engine_reach(events.read_text().splitlines())))
         return result.returncode
+
+
+SEED_TRAINING = {"years": 2, "folds": 2, "lightgbm": {"n_estimators": 15}}
+JOB_DEADLINE_SECONDS = 120.0
+
+
+def _finish(base_url: str, headers: dict[str, str], reply: httpx.Response) -> None:
+    """Wait for the job ``reply`` submitted; raise unless it succeeded."""
+    job_id = reply.json()["data"]["job_id"]
+    deadline = time.monotonic() + JOB_DEADLINE_SECONDS
+    while time.monotonic() < deadline:
+        job = httpx.get(f"{base_url}/api/v1/jobs/{job_id}", headers=headers, timeout=10).json()
+        if job["data"]["status"] in {"succeeded", "failed", "cancelled"}:
+            if job["data"]["status"] != "succeeded":
+                raise RuntimeError(f"seeding job failed: {job['data']}")
+            return
+        time.sleep(0.2)
+    raise RuntimeError(f"seeding job {job_id} did not finish")
+
+
+def seed_research(base_url: str, headers: dict[str, str]) -> None:
+    """Train two small versions (v1 champion, v2 challenger, so there is something to
+    promote) and generate the champion's signals."""
+    for seed in (0, 1):
+        train = httpx.post(
+            f"{base_url}/api/v1/models/train",
+            json={**SEED_TRAINING, "seed": seed},
+            headers=headers,
+            timeout=30,
+        )
+        _finish(base_url, headers, train)
+    signals = httpx.post(
+        f"{base_url}/api/v1/signals/generate", json={}, headers=headers, timeout=30
+    )
+    _finish(base_url, headers, signals)
+
+
+class JobReaper:
+    """Cancels every training the fuzzer submits, about once a second.
+
+    The fuzzer draws valid but heavy trainings (up to 2,000 trees over 15 years); left to
+    run they would hold the job slots for minutes, and every event stream the stateful
+    phase opens on a job queued behind them would wait as long. Cancelling them keeps the
+    run short and exercises cancellation of running trainings under load.
+    """
+
+    def __init__(self, base_url: str, headers: dict[str, str]) -> None:
+        self._base_url = base_url
+        self._headers = headers
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="job-reaper", daemon=True)
+
+    def __enter__(self) -> JobReaper:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        while not self._stop.wait(1.0):
+            for status in ("running", "queued"):
+                try:
+                    page = httpx.get(
+                        f"{self._base_url}/api/v1/jobs",
+                        params={"status": status, "job_type": "train", "limit": 100},
+                        headers=self._headers,
+                        timeout=10,
+                    ).json()
+                    for job in page["data"]["items"]:
+                        httpx.post(
+                            f"{self._base_url}/api/v1/jobs/{job['job_id']}/cancel",
+                            headers=self._headers,
+                            timeout=10,
+                        )
+                except (httpx.HTTPError, KeyError, TypeError, ValueError):
+                    continue  # the server is busy or answered an error: try next round
 
 
 ENGINE_OPERATIONS = ("POST /api/v1/pricing/price", "POST /api/v1/pricing/implied-volatility")
