@@ -190,17 +190,23 @@ def test_sigkill_during_a_job_then_restart(tmp_path: Path) -> None:
     env = _sample_env(QE_MAX_CONCURRENT_JOBS="1")
     server = start_server(home, env)
     try:
-        # A first refresh builds the store; the forced one queued behind it is the victim:
-        # its stream is open before it starts, so the kill lands just after `started`.
+        # A first refresh builds the store; a long training queued behind it is the victim
+        # (a forced re-import of the sample takes ~0.1 s once the process has generated it,
+        # too short to kill reliably): its stream is open before it starts, so the kill
+        # lands mid-way through its first fold.
         blocker = _submit(server.base_url).json()["data"]["job_id"]
-        running = _submit(server.base_url, force=True).json()["data"]["job_id"]
+        running = httpx.post(
+            f"{server.base_url}/api/v1/models/train",
+            json={"years": 15, "lightgbm": {"n_estimators": 2000}},
+            timeout=30,
+        ).json()["data"]["job_id"]
         queued = [_submit(server.base_url).json()["data"]["job_id"] for _ in range(2)]
         url = f"{server.base_url}/api/v1/jobs/{running}/events"
         with httpx.stream("GET", url, timeout=60) as reply:
             for event in read_events(reply):
                 if event.name == "started":
                     break
-        time.sleep(0.1)  # mid-way through generating the sample: kill the server now
+        time.sleep(0.5)  # mid-way through the training: kill the server now
     finally:
         stop_server(server, signal.SIGKILL)
     with running_server(home, env) as restarted:
