@@ -1356,6 +1356,12 @@ export interface components {
             percentile: number;
         };
         SignalSet: {
+            /**
+             * @description True when the version was trained on this date's label (`as_of` + 1 + horizon
+             *     trading days is on or before its training end): these scores are in sample and
+             *     say nothing about the model's skill.
+             */
+            in_sample: boolean;
             version: components["schemas"]["ModelVersionName"];
             horizon: components["schemas"]["Horizon"];
             /** Format: date */

@@ -127,9 +127,13 @@ def compare(
     rows = rows[rows["date"].to_numpy(dtype="datetime64[D]") >= dates[first_oos]]
     if rows.empty:
         return Comparison(None, None, 0)
-    date_index = np.searchsorted(features.dates, rows["date"].to_numpy(dtype="datetime64[D]"))
+    days = rows["date"].to_numpy(dtype="datetime64[D]")
+    date_index = np.searchsorted(features.dates, days)
+    in_range = date_index < len(features.dates)
+    # exact dates only: a date missing from the data must not borrow a later row
+    exact = in_range & (features.dates[np.minimum(date_index, len(features.dates) - 1)] == days)
     ticker_index = pd.Index(features.tickers).get_indexer(rows["ticker"].to_numpy())
-    known = (ticker_index >= 0) & (date_index < len(features.dates))
+    known = (ticker_index >= 0) & exact
     rows = rows[known]
     matrix = features.values[date_index[known], ticker_index[known], :]
     scored = rows.assign(
@@ -238,6 +242,7 @@ class Governance:
                     "first version: champion by default; overall CV ICIR "
                     f"{_fmt(icir)} {'meets' if meets else 'is below'} the floor "
                     f"{self.icir_floor}"
+                    + ("; trained on a survivorship-biased universe" if _biased(challenger) else "")
                 )
             else:
                 champion = self.registry.load(str(champion_name))
@@ -248,8 +253,16 @@ class Governance:
                     reason = f"no horizon in common with champion {champion_name}; kept"
                 else:
                     horizon = shared[0]
+                    icir = _finite_or_none(challenger.horizon(horizon).overall.icir)
+                    meets = icir is not None and icir >= self.icir_floor
                     comparison_result = comparison(champion, horizon)
                     promoted, reason = self._judge(comparison_result, str(champion_name))
+                    if promoted and _biased(challenger):
+                        promoted = False
+                        reason = (
+                            f"{reason}; but trained on a survivorship-biased universe "
+                            "(survivorship=false): not promoted automatically"
+                        )
             return self._record(
                 state,
                 kind="automatic",
@@ -352,6 +365,11 @@ class Governance:
         )
         logger.info("governance: %s (%s)", reason, version)
         return decision
+
+
+def _biased(version: ModelVersion) -> bool:
+    """True when the version was trained on the survivorship-biased universe."""
+    return version.request.get("survivorship", True) is False
 
 
 def _has(version: ModelVersion, horizon: int) -> bool:

@@ -35,7 +35,7 @@ from quant_engine.core.errors import (
     NotFoundError,
     ValidationFailedError,
 )
-from quant_engine.features import FeatureSet, Panel, feature_specs
+from quant_engine.features import FeatureSet, Panel, feature_specs, universe_mask
 from quant_engine.models.registry import ModelVersion
 
 logger = logging.getLogger(__name__)
@@ -69,6 +69,9 @@ class SignalSet:
     as_of: dt.date
     generated_at: dt.datetime
     universe_fingerprint: str
+    in_sample: bool
+    """True when the version was fitted on this date's label (``as_of`` + 1 + horizon
+    trading days is on or before its training end): such scores are not out of sample."""
     signals: tuple[SignalRow, ...]
     failed_tickers: tuple[FailedTicker, ...]
 
@@ -80,6 +83,7 @@ class SignalSet:
             "as_of": self.as_of.isoformat(),
             "generated_at": self.generated_at.isoformat(),
             "universe_fingerprint": self.universe_fingerprint,
+            "in_sample": self.in_sample,
             "signals": [asdict(row) for row in self.signals],
             "failed_tickers": [asdict(item) for item in self.failed_tickers],
         }
@@ -146,15 +150,21 @@ def _validate(
     return good, failed
 
 
-def _universe_at(panel: Panel, row: int) -> list[str]:
-    """Default tickers at ``row``: every stock with a row within the last
+def _universe_at(panel: Panel, row: int, version: ModelVersion) -> list[str]:
+    """Default tickers at ``row``: the universe the version was trained on, as of that day
+    (each date's most liquid names unless it was trained with ``full_universe``, computed
+    from rows up to ``row`` only), among the stocks with a row within the last
     :data:`STALE_BUSINESS_DAYS` business days (a delisted or not yet listed stock is not
     part of the universe that day; an explicitly requested one is reported as stale)."""
     as_of = panel.dates[row]
     earliest = np.busday_offset(as_of, -STALE_BUSINESS_DAYS, roll="backward")
     first = int(np.searchsorted(panel.dates, earliest, side="left"))
-    recent = np.flatnonzero(np.isfinite(panel.close[first : row + 1]).any(axis=0))
-    return [panel.tickers[column] for column in recent]
+    recent = np.isfinite(panel.close[first : row + 1]).any(axis=0)
+    full_universe = bool(version.request.get("full_universe", False))
+    trained_on = universe_mask(panel, survivorship=True, full_universe=full_universe)[row]
+    if not trained_on.any():  # the liquidity window is not filled yet: every recent stock
+        trained_on = np.ones_like(recent)
+    return [panel.tickers[column] for column in np.flatnonzero(recent & trained_on)]
 
 
 def score(
@@ -177,7 +187,7 @@ def score(
         spec.lookback
         for spec in feature_specs(version.feature_mode, has_sectors=panel.has_sectors)  # type: ignore[arg-type]
     )
-    wanted = list(tickers) if tickers is not None else _universe_at(panel, row)
+    wanted = list(tickers) if tickers is not None else _universe_at(panel, row, version)
     columns, failed = _validate(panel, features, row, wanted, lookback)
     rows: list[SignalRow] = []
     if columns:
@@ -204,9 +214,18 @@ def score(
         as_of=as_of,
         generated_at=generated_at,
         universe_fingerprint=panel.universe_fingerprint,
+        in_sample=_in_sample(panel, row, horizon, version),
         signals=tuple(rows),
         failed_tickers=tuple(failed),
     )
+
+
+def _in_sample(panel: Panel, row: int, horizon: int, version: ModelVersion) -> bool:
+    """True when the label of ``row`` (rows row+1 … row+1+horizon) lies inside the
+    version's training window, i.e. the model saw it."""
+    training_end = np.datetime64(version.training_window[1], "D")
+    end_row = int(np.searchsorted(panel.dates, training_end, side="right")) - 1
+    return row + 1 + horizon <= end_row
 
 
 class SignalStore:

@@ -12,7 +12,12 @@ from scipy.stats import spearmanr
 
 from quant_engine.core.errors import ArtifactCorruptError, ConflictError
 from quant_engine.data import Store
-from quant_engine.models.governance import GOVERNANCE_FILE, MIN_COMMON_DATES, PROMOTION_MARGIN
+from quant_engine.models.governance import (
+    GOVERNANCE_FILE,
+    MIN_COMMON_DATES,
+    PROMOTION_MARGIN,
+    Comparison,
+)
 from quant_engine.models.research import Research
 
 SMALL = {"n_estimators": 15, "num_leaves": 15, "min_data_in_leaf": 50}
@@ -149,3 +154,19 @@ def test_unreadable_governance_state_is_artifact_corrupt(
         assert any(GOVERNANCE_FILE in record.getMessage() for record in caplog.records)
     finally:
         path.write_bytes(saved)
+
+
+def test_survivorship_biased_challenger_is_never_promoted_automatically(
+    trained: tuple[Research, list[dict[str, Any]]],
+) -> None:
+    research, _ = trained
+    biased = research.train(
+        {**_params("2016-12-30", years=2, folds=2, seed=7), "survivorship": False}
+    )
+    version = research.registry.load(biased["version"])
+    champion = research.governance.champion()
+    winning = Comparison(challenger_rank_ic=0.2, champion_rank_ic=0.0, common_dates=200)
+    decision = research.governance.decide(version, lambda _champion, _horizon: winning)
+    assert decision.promoted is False
+    assert decision.champion_after == champion
+    assert "survivorship-biased universe" in decision.reason

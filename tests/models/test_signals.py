@@ -287,6 +287,7 @@ def _signal_set(as_of: dt.date) -> SignalSet:
         as_of=as_of,
         generated_at=GENERATED_AT,
         universe_fingerprint="ab" * 32,
+        in_sample=False,
         signals=(
             SignalRow("SYNTEC01", 0.012, 1, 1.0),
             SignalRow("SYNFIN01", -0.004, 2, 0.0),
@@ -363,3 +364,27 @@ def test_tied_scores_share_their_rank_and_percentile(trained: Trained) -> None:
         assert (other.rank, other.percentile, tied.rank, tied.percentile) == (1, 1.0, 2, 0.0)
     else:
         assert (tied.rank, tied.percentile, other.rank, other.percentile) == (1, 0.5, 3, 0.0)
+
+
+def test_scores_inside_the_training_window_are_flagged_in_sample(trained: Trained) -> None:
+    end = trained.version.training_window[1]
+    end_row = trained.row_of(end)
+    inside = trained.score(trained.day(end_row - 1 - 5), ["SYNTEC01"])
+    first_outside = trained.score(trained.day(end_row - 5), ["SYNTEC01"])
+    assert inside.in_sample is True
+    assert first_outside.in_sample is False  # its label window passes the training end
+    assert trained.score(LAST_DAY, ["SYNTEC01"]).in_sample is False
+
+
+def test_default_universe_is_the_versions_liquid_universe(trained: Trained) -> None:
+    """Trained with full_universe=false, the default scores each date's 100 most liquid
+    names: on the sample's 50 stocks that is every stock still trading."""
+    from quant_engine.features import universe_mask
+
+    row = trained.row_of(LAST_DAY)
+    mask = universe_mask(trained.panel, survivorship=True, full_universe=False)[row]
+    expected = {t for t, member in zip(trained.panel.tickers, mask, strict=True) if member}
+    signals = trained.score(LAST_DAY, None)
+    assert {item.ticker for item in signals.signals} | {
+        item.ticker for item in signals.failed_tickers
+    } == expected

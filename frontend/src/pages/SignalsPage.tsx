@@ -184,6 +184,13 @@ function SignalTable({ set }: { set: SignalSet }) {
           </dd>
         </div>
       </dl>
+      {set.in_sample && (
+        <div className="notice" data-testid="in-sample-notice" role="note">
+          In sample: version {set.version} was trained on this date&apos;s forward return (its training
+          window ends after {set.as_of} + {set.horizon} trading days), so these scores say nothing about its
+          skill.
+        </div>
+      )}
       {set.signals.length === 0 ? (
         <Empty>No ticker could be scored.</Empty>
       ) : (

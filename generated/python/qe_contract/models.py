@@ -1245,6 +1245,12 @@ class SignalSet(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
+    in_sample: Annotated[
+        StrictBool,
+        Field(
+            description="True when the version was trained on this date's label (`as_of` + 1 + horizon\ntrading days is on or before its training end): these scores are in sample and\nsay nothing about the model's skill.\n"
+        ),
+    ]
     version: ModelVersionName
     horizon: Horizon
     as_of: date_aliased
