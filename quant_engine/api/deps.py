@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
@@ -76,3 +77,17 @@ def api_router() -> APIRouter:
         prefix=API_PREFIX,
         dependencies=[Depends(authenticate), Depends(reject_unknown_query_parameters)],
     )
+
+
+def query_date(name: str, value: str | None) -> dt.date | None:
+    """A ``YYYY-MM-DD`` query parameter as a date (None when absent); 422 naming it when it
+    matches the pattern but is no calendar date (``2021-02-30``)."""
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise ValidationFailedError(
+            f"{name} is not a valid date: {value!r}",
+            [ErrorDetail(loc=("query", name), msg="expected a calendar date YYYY-MM-DD")],
+        ) from None

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+from collections.abc import Iterator, Mapping
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -91,6 +92,19 @@ TRAIN = "train"
 PREDICT = "predict"
 
 
+@contextlib.contextmanager
+def research_failures() -> Iterator[None]:
+    """Expected failures of research work as job failures with their ``JobErrorCode``."""
+    try:
+        yield
+    except (ValidationFailedError, NotFoundError) as invalid:
+        raise JobFailedError("INVALID_REQUEST", invalid.message) from invalid
+    except ArtifactCorruptError as corrupt:
+        raise JobFailedError("ARTIFACT_CORRUPT", corrupt.message) from corrupt
+    except UnavailableError as unavailable:
+        raise JobFailedError("UNAVAILABLE", unavailable.message) from unavailable
+
+
 def train_job(research: Research) -> JobFunction:
     """A job training one model version (``TrainParams``) and judging it."""
 
@@ -98,15 +112,10 @@ def train_job(research: Research) -> JobFunction:
         params: Mapping[str, Any], token: CancelToken, progress: ProgressReporter
     ) -> Mapping[str, Any]:
         try:
-            return research.train(params, cancel=token, progress=progress)
+            with research_failures():
+                return research.train(params, cancel=token, progress=progress)
         except TrainingCancelled as cancelled:
             raise JobCancelledError(str(cancelled) or "training cancelled") from cancelled
-        except (ValidationFailedError, NotFoundError) as invalid:
-            raise JobFailedError("INVALID_REQUEST", invalid.message) from invalid
-        except ArtifactCorruptError as corrupt:
-            raise JobFailedError("ARTIFACT_CORRUPT", corrupt.message) from corrupt
-        except UnavailableError as unavailable:
-            raise JobFailedError("UNAVAILABLE", unavailable.message) from unavailable
 
     return run
 
@@ -125,18 +134,13 @@ def predict_job(research: Research) -> JobFunction:
             raise JobCancelledError("prediction cancelled before it started")
         progress(0.1, "loading features")
         try:
-            return research.predict(params)
+            with research_failures():
+                return research.predict(params)
         except PredictionFailed as failed:
             details = tuple(
                 {"ticker": f.ticker, "reason": f.reason, "message": f.message}
                 for f in failed.signals.failed_tickers
             )
             raise JobFailedError("PREDICTION_FAILED", str(failed), details=details) from failed
-        except (ValidationFailedError, NotFoundError) as invalid:
-            raise JobFailedError("INVALID_REQUEST", invalid.message) from invalid
-        except ArtifactCorruptError as corrupt:
-            raise JobFailedError("ARTIFACT_CORRUPT", corrupt.message) from corrupt
-        except UnavailableError as unavailable:
-            raise JobFailedError("UNAVAILABLE", unavailable.message) from unavailable
 
     return run

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 from typing import Annotated
 
 from fastapi import Path, Query, Request
@@ -21,7 +20,7 @@ from starlette.responses import Response
 
 from quant_engine.api.bodies import parse_body
 from quant_engine.api.cached import cached_payload
-from quant_engine.api.deps import API_PREFIX, PrincipalDep, StateDep, api_router
+from quant_engine.api.deps import API_PREFIX, PrincipalDep, StateDep, api_router, query_date
 from quant_engine.api.envelope import data_json, envelope_response
 from quant_engine.api.services import data as service
 from quant_engine.api.services.jobs import wire_job
@@ -35,18 +34,6 @@ CURSOR_PATTERN = r"^[A-Za-z0-9_\-]{1,64}$"
 DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
 TickerParam = Annotated[str, Path(pattern=TICKER_PATTERN)]
 StatusParam = Annotated[QualityStatus | None, Query()]
-
-
-def _date(name: str, value: str | None) -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise ValidationFailedError(
-            f"{name} is not a valid date: {value!r}",
-            [ErrorDetail(loc=("query", name), msg="expected a calendar date YYYY-MM-DD")],
-        ) from None
 
 
 @router.get("/data/mode", operation_id="getDataMode")
@@ -95,7 +82,7 @@ async def get_bars(
     end: Annotated[str | None, Query(pattern=DATE_PATTERN)] = None,
     limit: Annotated[int | None, Query(ge=1, le=50_000)] = None,
 ) -> Response:
-    first, last = _date("start", start), _date("end", end)
+    first, last = query_date("start", start), query_date("end", end)
     if first is not None and last is not None and first > last:
         raise ValidationFailedError(
             "start is after end",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 from typing import Annotated, Literal
 
 from fastapi import Path, Query, Request
@@ -24,11 +23,10 @@ from starlette.responses import Response
 
 from quant_engine.api.bodies import parse_body
 from quant_engine.api.cached import cached_payload
-from quant_engine.api.deps import API_PREFIX, PrincipalDep, StateDep, api_router
+from quant_engine.api.deps import API_PREFIX, PrincipalDep, StateDep, api_router, query_date
 from quant_engine.api.envelope import data_json, envelope_response
 from quant_engine.api.services import research as service
 from quant_engine.api.services.jobs import wire_job
-from quant_engine.core.errors import ErrorDetail, ValidationFailedError
 from quant_engine.jobs.catalog import PREDICT, TRAIN
 
 router = api_router()
@@ -53,18 +51,6 @@ VERSION_PATTERN = r"^(v[1-9][0-9]{0,8}|champion)$"
 VersionParam = Annotated[str, Path(pattern=VERSION_PATTERN)]
 HorizonParam = Annotated[int | None, Query(ge=1, le=63)]
 DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
-
-
-def _date(name: str, value: str | None) -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise ValidationFailedError(
-            f"{name} is not a valid date: {value!r}",
-            [ErrorDetail(loc=("query", name), msg="expected a calendar date YYYY-MM-DD")],
-        ) from None
 
 
 @router.get("/features", operation_id="listFeatures")
@@ -171,7 +157,7 @@ async def list_signals(
     horizon: HorizonParam = None,
     as_of: Annotated[str | None, Query(pattern=DATE_PATTERN)] = None,
 ) -> Response:
-    day = _date("as_of", as_of)
+    day = query_date("as_of", as_of)
     payload, cached = await cached_payload(
         state,
         "signals",
