@@ -20,6 +20,7 @@ BENCHMARKS = (
     "bench.api_data",
     "bench.features",
     "bench.research",
+    "bench.backtest",
     "bench.loop_lag",
 )
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import itertools
 import json
 import os
 import subprocess
@@ -18,11 +19,12 @@ import threading
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import httpx
 import jwt
 
-from tests.live_server import running_server, wait_for_data
+from tests.live_server import REPO_ROOT, running_server, wait_for_data
 
 FUZZ_SECRET = "fuzzing-secret-that-is-long-enough-for-hs256-0123456789"
 FUZZ_ENV = {"QE_JWT_SECRET": FUZZ_SECRET, "QE_ENV": "prod"}
@@ -48,9 +50,11 @@ def main() -> int:
         # small trained versions and signals so the model operations have data to find.
         headers = {"Authorization": f"Bearer {token}"}
         wait_for_data(server, headers)
-        seed_research(server.base_url, headers)
+        backtest_id = seed_research(server.base_url, headers)
         command = [
             str(st),
+            "--config-file",
+            str(fuzz_config(Path(home), backtest_id)),
             "run",
             f"{server.base_url}/openapi.json",
             "--checks",
@@ -81,11 +85,15 @@ def main() -> int:
 
 
 SEED_TRAINING = {"years": 2, "folds": 2, "lightgbm": {"n_estimators": 15}}
+SEED_BACKTEST = {
+    "years": 2,
+    "walk_forward": {"retrain_every": 126, "min_train_days": 252, "lightgbm": {"n_estimators": 10}},
+}
 JOB_DEADLINE_SECONDS = 120.0
 
 
-def _finish(base_url: str, headers: dict[str, str], reply: httpx.Response) -> None:
-    """Wait for the job ``reply`` submitted; raise unless it succeeded."""
+def _finish(base_url: str, headers: dict[str, str], reply: httpx.Response) -> dict[str, Any]:
+    """Wait for the job ``reply`` submitted; raise unless it succeeded; returns the job."""
     job_id = reply.json()["data"]["job_id"]
     deadline = time.monotonic() + JOB_DEADLINE_SECONDS
     while time.monotonic() < deadline:
@@ -93,14 +101,15 @@ def _finish(base_url: str, headers: dict[str, str], reply: httpx.Response) -> No
         if job["data"]["status"] in {"succeeded", "failed", "cancelled"}:
             if job["data"]["status"] != "succeeded":
                 raise RuntimeError(f"seeding job failed: {job['data']}")
-            return
+            return dict(job["data"])
         time.sleep(0.2)
     raise RuntimeError(f"seeding job {job_id} did not finish")
 
 
-def seed_research(base_url: str, headers: dict[str, str]) -> None:
+def seed_research(base_url: str, headers: dict[str, str]) -> str:
     """Train two small versions (v1 champion, v2 challenger, so there is something to
-    promote) and generate the champion's signals."""
+    promote), generate the champion's signals and run one short walk-forward backtest;
+    returns the backtest's id."""
     for seed in (0, 1):
         train = httpx.post(
             f"{base_url}/api/v1/models/train",
@@ -113,10 +122,35 @@ def seed_research(base_url: str, headers: dict[str, str]) -> None:
         f"{base_url}/api/v1/signals/generate", json={}, headers=headers, timeout=30
     )
     _finish(base_url, headers, signals)
+    backtest = httpx.post(
+        f"{base_url}/api/v1/backtests", json=SEED_BACKTEST, headers=headers, timeout=30
+    )
+    return str(_finish(base_url, headers, backtest)["result"]["backtest_id"])
+
+
+def fuzz_config(home: Path, backtest_id: str) -> Path:
+    """schemathesis.toml plus the seeded backtest's id as a dictionary of real ids (half
+    of the generated ids), so the backtest operations are reached past 404."""
+    config = home / "schemathesis.toml"
+    config.write_text(
+        (REPO_ROOT / "schemathesis.toml").read_text()
+        + f"""
+[dictionaries.backtest-ids]
+values = ["{backtest_id}"]
+
+[[operations]]
+include-operation-id = ["getBacktest", "getBacktestEquity", "listBacktestTrades", "deleteBacktest"]
+parameters = {{ "path.backtest_id" = {{ dictionary = "backtest-ids", probability = 0.5 }} }}
+"""
+    )
+    return config
+
+
+HEAVY_JOBS = ("train", "backtest")
 
 
 class JobReaper:
-    """Cancels every training the fuzzer submits, about once a second.
+    """Cancels every training and backtest the fuzzer submits, about once a second.
 
     The fuzzer draws valid but heavy trainings (up to 2,000 trees over 15 years); left to
     run they would hold the job slots for minutes, and every event stream the stateful
@@ -140,11 +174,11 @@ class JobReaper:
 
     def _run(self) -> None:
         while not self._stop.wait(1.0):
-            for status in ("running", "queued"):
+            for status, job_type in itertools.product(("running", "queued"), HEAVY_JOBS):
                 try:
                     page = httpx.get(
                         f"{self._base_url}/api/v1/jobs",
-                        params={"status": status, "job_type": "train", "limit": 100},
+                        params={"status": status, "job_type": job_type, "limit": 100},
                         headers=self._headers,
                         timeout=10,
                     ).json()

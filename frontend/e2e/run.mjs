@@ -4,7 +4,8 @@
 //
 // Starts `python -m quant_engine serve` on a free port with a fresh QE_HOME and the S&P 500
 // sample of ../shared/data, drives /usr/bin/chromium with playwright-core through every
-// page (including a short train job and a signal generation with the model it made),
+// page (including a short train job, a signal generation with the model it made, and a short
+// walk-forward backtest),
 // saves a screenshot per step into frontend/e2e-output/, and stops the server at the end
 // (also on failure). Exits non-zero with the failing step's message.
 import { spawn } from "node:child_process";
@@ -37,6 +38,7 @@ const FIRST_IMPORT_TIMEOUT_MS = 90_000;
 const STEP_TIMEOUT_MS = 20_000;
 const TRAIN_TIMEOUT_MS = 120_000;
 const PREDICT_TIMEOUT_MS = 60_000;
+const BACKTEST_TIMEOUT_MS = 180_000;
 const SERVER_STOP_TIMEOUT_MS = 10_000;
 
 // ---------------------------------------------------------------- independent reference
@@ -136,6 +138,24 @@ async function stopServer(child) {
     child.kill("SIGKILL");
     await exited;
   }
+}
+
+/** Whether some canvas inside `locator` has non-blank pixels (lightweight-charts drew on it). */
+async function canvasDrawn(locator) {
+  const drawn = await locator.evaluate((element) =>
+    [...element.querySelectorAll("canvas")].some((canvas) => {
+      if (canvas.width === 0 || canvas.height === 0) return false;
+      const context = canvas.getContext("2d");
+      if (!context) return false;
+      const { data } = context.getImageData(0, 0, canvas.width, canvas.height);
+      const [r0, g0, b0] = data;
+      for (let i = 0; i < data.length; i += 4 * 7) {
+        if (data[i] !== r0 || data[i + 1] !== g0 || data[i + 2] !== b0) return true;
+      }
+      return false;
+    }),
+  );
+  return drawn ? null : "every canvas is blank";
 }
 
 async function getJson(url) {
@@ -348,22 +368,33 @@ function makeSteps(base) {
         await page.getByLabel("Quality", { exact: true }).selectOption("");
         await page.getByTestId("universe-table").getByRole("link", { name: "AAPL", exact: true }).click();
         await page.getByRole("heading", { name: "AAPL", level: 1 }).waitFor();
+        // lightweight-charts draws candlesticks + volume on canvas: check the container holds a
+        // drawn canvas and that the page's bar count matches the API's for the default range.
         const chart = page.getByTestId("price-volume-chart");
-        await chart.waitFor();
-        const bars = await chart.locator(".volume rect").count();
+        await chart.locator("canvas").first().waitFor();
+        await waitFor("the chart's canvas to be drawn", async () => canvasDrawn(chart), STEP_TIMEOUT_MS);
+        const bars = Number((await page.getByTestId("bar-count").textContent()) ?? "0");
         check(bars > 200 && bars < 300, `one year of AAPL should be ~250 daily bars, the chart has ${bars}`);
-        const line = (await chart.locator(".close-line").getAttribute("d")) ?? "";
-        check(line.split("L").length === bars, "the close line does not have one point per bar");
+        check(Number(await chart.getAttribute("data-points")) === bars, "the chart's series do not hold one point per bar");
         const api = await getJson(`${base}/api/v1/data/tickers/AAPL/bars?start=2017-02-07&end=2018-02-07`);
         check(api.body.data.count === bars, `API has ${api.body.data.count} bars for the range, chart ${bars}`);
-        await chart.focus();
-        await page.keyboard.press("End");
-        await page.locator(".chart-readout strong", { hasText: "2018-02-07" }).waitFor();
+        // Away from the chart the readout shows the last bar (the click on AAPL left the
+        // mouse where the chart now is).
+        await page.mouse.move(5, 5);
+        await page.getByTestId("chart-readout").locator("strong", { hasText: "2018-02-07" }).waitFor();
+        // The crosshair reads out the hovered day (somewhere left of the last bar).
+        const box = await chart.boundingBox();
+        check(box !== null && box.width > 300, "the chart container has no size");
+        await page.mouse.move(box.x + box.width * 0.3, box.y + box.height * 0.5);
+        await waitFor("the crosshair readout to follow the mouse", async () => {
+          const day = (await page.getByTestId("chart-readout").locator("strong").textContent()) ?? "";
+          return day && day < "2018-01-01" ? null : `readout shows ${day}`;
+        }, STEP_TIMEOUT_MS);
         await screenshot(page, "12-ticker-AAPL", { fullPage: true });
 
         await page.goto(`${base}/data/AOS`); // a ticker with a quarantined row
         await page.getByText("Inconsistent ohlc").waitFor();
-        await page.getByTestId("price-volume-chart").waitFor();
+        await page.getByTestId("price-volume-chart").locator("canvas").first().waitFor();
         await screenshot(page, "13-ticker-AOS-quality", { fullPage: true });
       },
     },
@@ -483,6 +514,122 @@ function makeSteps(base) {
         }
       },
     },
+    {
+      name: "run a short walk-forward backtest live; result with KPIs, equity chart and trades",
+      async run(page, context) {
+        await nav(page, "Backtests");
+        await page.getByRole("heading", { name: "Backtests", level: 1 }).waitFor();
+        const form = page.getByTestId("backtest-form");
+        await form.waitFor();
+        const fill = async (label, value) => form.getByLabel(label, { exact: true }).fill(value);
+
+        // The walk-forward group shows only for walk_forward, the risk group only with risk on.
+        await form.getByLabel("Model version").selectOption("champion");
+        check((await page.getByTestId("walk-forward-fields").count()) === 0, "walk-forward settings shown for a registry version");
+        await form.getByLabel("Model version").selectOption("walk_forward");
+        await page.getByTestId("walk-forward-fields").waitFor();
+        check((await page.getByTestId("risk-fields").count()) === 0, "risk settings shown with risk management off");
+
+        // Outside the contract's bounds: caught in the browser, nothing is sent.
+        await fill("Retrain every (trading days)", "5");
+        await form.getByRole("button", { name: "Run backtest" }).click();
+        await form.locator(".field-invalid .field-error", { hasText: "must be ≥ 21" }).waitFor();
+        check(context.backtestRequests === 0, "an out-of-bounds retrain_every was sent to the server");
+
+        await fill("Years", "2");
+        await fill("Max positions", "5");
+        await fill("Retrain every (trading days)", "126");
+        await fill("Min training days", "252");
+        await fill("Boosting rounds (n_estimators)", "20");
+        const started = Date.now();
+        await form.getByRole("button", { name: "Run backtest" }).click();
+        const card = page.getByTestId("backtest-jobs").locator(".job-card").first();
+        await card.waitFor();
+        check(context.backtestRequests === 1, `the form sent ${context.backtestRequests} requests, expected 1`);
+        const sent = context.backtestBodies[0];
+        check(sent?.walk_forward?.retrain_every === 126 && sent?.walk_forward?.lightgbm?.n_estimators === 20 && sent?.years === 2,
+          `the request body is not the short walk-forward run: ${JSON.stringify(sent)}`);
+        const jobId = await card.getAttribute("data-job-id");
+        await card.getByRole("progressbar").waitFor();
+        await screenshot(page, "19-backtest-running-live");
+        await page
+          .locator(`.job-card[data-job-id="${jobId}"][data-status="succeeded"], .job-card[data-job-id="${jobId}"][data-status="failed"]`)
+          .waitFor({ timeout: BACKTEST_TIMEOUT_MS });
+        if ((await card.getAttribute("data-status")) === "failed") {
+          throw new StepFailure(`the backtest job failed: ${await card.getByTestId("job-error").textContent()}`);
+        }
+        console.log(`     backtest job succeeded in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+        await card.locator('.stream[data-last-event="done"]').waitFor();
+        const trail = (await card.locator(".stream").textContent()) ?? "";
+        check(trail.includes("progress") && trail.includes("completed") && trail.includes("done"),
+          `the backtest card did not follow the job over SSE: "${trail}"`);
+        // The stored list was refetched when the job finished.
+        const link = card.getByTestId("backtest-link");
+        const href = (await link.getAttribute("href")) ?? "";
+        const backtestId = href.split("/").pop();
+        await page.locator(`[data-testid="backtests-table"] tr[data-backtest-id="${backtestId}"]`).waitFor();
+        await screenshot(page, "20-backtest-succeeded", { fullPage: true });
+
+        await link.click();
+        await page.getByRole("heading", { name: `Backtest ${backtestId.slice(0, 8)}`, level: 1 }).waitFor();
+        await page.getByTestId("kpi-cards").waitFor();
+        for (const key of ["total_return", "cagr", "sharpe", "sortino", "max_drawdown", "win_rate", "trades"]) {
+          await page.getByTestId(`kpi-${key}`).waitFor();
+        }
+        const summary = (await getJson(`${base}/api/v1/backtests/${backtestId}`)).body.data;
+        const shownTrades = ((await page.getByTestId("kpi-trades-net").textContent()) ?? "").replace(/[^0-9]/g, "");
+        check(Number(shownTrades) === summary.net.trades, `the trades card shows ${shownTrades}, the API ${summary.net.trades}`);
+        const gauge = page.getByTestId("overfitting-gauge");
+        check((await gauge.getAttribute("data-count")) === String(summary.backtests_on_data),
+          "the overfitting gauge does not show the API's backtests_on_data");
+        check(((await gauge.textContent()) ?? "").includes("run on this data"), "the overfitting gauge has no wording");
+        await page.getByTestId("benchmark-comparison").waitFor();
+        await page.getByTestId("performance-table").locator("tbody tr").first().waitFor();
+
+        const equityChart = page.getByTestId("equity-chart");
+        await equityChart.locator("canvas").first().waitFor();
+        await waitFor("the equity chart to be drawn", async () => canvasDrawn(equityChart), STEP_TIMEOUT_MS);
+        const equity = (await getJson(`${base}/api/v1/backtests/${backtestId}/equity`)).body.data;
+        check(Number(await page.getByTestId("equity-points").textContent()) === equity.points.length,
+          `the equity chart does not have the API's ${equity.points.length} points`);
+        await page.getByTestId("drawdown-chart").locator("canvas").first().waitFor();
+
+        const rows = page.getByTestId("trades-table").locator("tbody tr");
+        await rows.first().waitFor();
+        const count = await rows.count();
+        check(count >= 1, "the trades table has no row");
+        const trades = (await getJson(`${base}/api/v1/backtests/${backtestId}/trades?limit=50`)).body.data;
+        check(count === trades.items.length, `the trades table shows ${count} rows, the API's first page ${trades.items.length}`);
+        check((await rows.first().getAttribute("data-ticker")) === trades.items[0].ticker, "the first trade row is not the API's first");
+        if (trades.next_cursor) {
+          await page.getByRole("button", { name: "Next →" }).click();
+          await page.getByTestId("trades-range").filter({ hasText: /^51–/ }).waitFor();
+          await page.getByRole("button", { name: "← Previous" }).click();
+          await page.getByTestId("trades-range").filter({ hasText: /^1–/ }).waitFor();
+        }
+        await screenshot(page, "21-backtest-result", { fullPage: true });
+        context.backtestSharpe = summary.net.sharpe;
+        context.backtestId = backtestId;
+      },
+    },
+    {
+      name: "overview shows the dashboard with the latest backtest",
+      async run(page, context) {
+        await nav(page, "Overview");
+        await page.getByTestId("dashboard").waitFor();
+        const latest = page.getByTestId("dashboard-latest-backtest");
+        await latest.getByTestId("dashboard-latest-sharpe").waitFor();
+        const shown = ((await latest.getByTestId("dashboard-latest-sharpe").textContent()) ?? "").trim();
+        const expected = context.backtestSharpe === null ? "—" : context.backtestSharpe.toFixed(2);
+        check(shown === expected, `the dashboard shows Sharpe ${shown}, the backtest's is ${expected}`);
+        await latest.locator(`a[href="/backtests/${context.backtestId}"]`).waitFor();
+        const champion = (await page.getByTestId("dashboard-champion").textContent()) ?? "";
+        check(champion.includes(context.trainedVersion), `the dashboard's champion is not ${context.trainedVersion}: "${champion}"`);
+        const gauge = ((await page.getByTestId("dashboard-backtests-on-data").locator(".gauge").textContent()) ?? "").trim();
+        check(gauge === "1 backtest run on this data", `the dashboard's gauge is not 1 backtest: "${gauge}"`);
+        await screenshot(page, "22-overview-dashboard", { fullPage: true });
+      },
+    },
   ];
 }
 
@@ -528,10 +675,23 @@ async function main() {
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
     const page = await browser.newPage({ viewport: { width: 1366, height: 900 } });
     page.setDefaultTimeout(STEP_TIMEOUT_MS);
-    const context = { priceRequests: 0, trainRequests: 0, pageErrors: [], trainedVersion: null };
+    const context = {
+      priceRequests: 0,
+      trainRequests: 0,
+      backtestRequests: 0,
+      backtestBodies: [],
+      pageErrors: [],
+      trainedVersion: null,
+      backtestSharpe: null,
+      backtestId: null,
+    };
     page.on("request", (request) => {
       if (request.url().endsWith("/api/v1/pricing/price")) context.priceRequests += 1;
       if (request.url().endsWith("/api/v1/models/train")) context.trainRequests += 1;
+      if (request.url().endsWith("/api/v1/backtests") && request.method() === "POST") {
+        context.backtestRequests += 1;
+        context.backtestBodies.push(request.postDataJSON());
+      }
     });
     page.on("pageerror", (error) => context.pageErrors.push(error.message));
     const consoleErrors = [];

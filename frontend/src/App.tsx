@@ -1,5 +1,8 @@
+import { type ReactNode, Suspense, lazy } from "react";
 import { Route, Routes } from "react-router";
+import { Loading } from "./components/Feedback";
 import { Layout } from "./components/Layout";
+import { BacktestsPage } from "./pages/BacktestsPage";
 import { DataPage } from "./pages/DataPage";
 import { JobDetailPage } from "./pages/JobDetailPage";
 import { JobsPage } from "./pages/JobsPage";
@@ -10,7 +13,16 @@ import { NotFoundPage } from "./pages/NotFoundPage";
 import { OverviewPage } from "./pages/OverviewPage";
 import { PricingPage } from "./pages/PricingPage";
 import { SignalsPage } from "./pages/SignalsPage";
-import { TickerPage } from "./pages/TickerPage";
+
+// The pages with canvas charts load lightweight-charts in a chunk of their own.
+const TickerPage = lazy(() => import("./pages/TickerPage").then((module) => ({ default: module.TickerPage })));
+const BacktestDetailPage = lazy(() =>
+  import("./pages/BacktestDetailPage").then((module) => ({ default: module.BacktestDetailPage })),
+);
+
+function Deferred({ children }: { children: ReactNode }) {
+  return <Suspense fallback={<Loading label="Loading the page…" />}>{children}</Suspense>;
+}
 
 export function App() {
   return (
@@ -18,12 +30,28 @@ export function App() {
       <Route element={<Layout />}>
         <Route index element={<OverviewPage />} />
         <Route path="data" element={<DataPage />} />
-        <Route path="data/:ticker" element={<TickerPage />} />
+        <Route
+          path="data/:ticker"
+          element={
+            <Deferred>
+              <TickerPage />
+            </Deferred>
+          }
+        />
         <Route path="jobs" element={<JobsPage />} />
         <Route path="jobs/:jobId" element={<JobDetailPage />} />
         <Route path="models" element={<ModelsPage />} />
         <Route path="models/:version" element={<ModelDetailPage />} />
         <Route path="signals" element={<SignalsPage />} />
+        <Route path="backtests" element={<BacktestsPage />} />
+        <Route
+          path="backtests/:backtestId"
+          element={
+            <Deferred>
+              <BacktestDetailPage />
+            </Deferred>
+          }
+        />
         <Route path="pricing" element={<PricingPage />} />
         <Route path="logs" element={<LogsPage />} />
         <Route path="*" element={<NotFoundPage />} />

@@ -58,6 +58,23 @@ export type SignalRow = Schemas["SignalRow"];
 export type FailedTicker = Schemas["FailedTicker"];
 export type FailedTickerReason = Schemas["FailedTickerReason"];
 
+export type BacktestRequest = Schemas["BacktestRequest"];
+export type BacktestParams = Schemas["BacktestParams"];
+export type BacktestResult = Schemas["BacktestResult"];
+export type BacktestSummary = Schemas["BacktestSummary"];
+export type BacktestPage = Schemas["BacktestPage"];
+export type BacktestEquity = Schemas["BacktestEquity"];
+export type EquityPoint = Schemas["EquityPoint"];
+export type BacktestTrade = Schemas["BacktestTrade"];
+export type BacktestTradePage = Schemas["BacktestTradePage"];
+export type ExitReason = BacktestTrade["exit_reason"];
+export type PerformanceMetrics = Schemas["PerformanceMetrics"];
+export type BenchmarkComparison = Schemas["BenchmarkComparison"];
+export type WalkForwardSettings = Schemas["WalkForwardSettings"];
+export type RiskSettings = Schemas["RiskSettings"];
+export type DashboardKPIs = Schemas["DashboardKPIs"];
+export type BenchmarkSeries = Schemas["BenchmarkSeries"];
+
 export type OptionType = Schemas["OptionType"];
 export type ExerciseStyle = Schemas["ExerciseStyle"];
 export type OptionPriceRequest = Schemas["OptionPriceRequest"];
@@ -102,7 +119,7 @@ export const JOB_STATUSES = [
 ] as const satisfies readonly JobStatus[];
 export type EveryJobStatusListed = AssertNever<Exclude<JobStatus, (typeof JOB_STATUSES)[number]>>;
 
-export const JOB_TYPES = ["data_refresh", "train", "predict"] as const satisfies readonly JobType[];
+export const JOB_TYPES = ["data_refresh", "train", "predict", "backtest"] as const satisfies readonly JobType[];
 export type EveryJobTypeListed = AssertNever<Exclude<JobType, (typeof JOB_TYPES)[number]>>;
 
 export const QUALITY_STATUSES = ["ok", "warnings", "failed"] as const satisfies readonly QualityStatus[];
@@ -150,6 +167,14 @@ export type EveryFailedTickerReasonListed = AssertNever<
   Exclude<FailedTickerReason, (typeof FAILED_TICKER_REASONS)[number]>
 >;
 
+/** Why a backtest trade was closed; a `Record` so a reason added to the contract fails `tsc`. */
+export const EXIT_REASON_VIEW: Record<ExitReason, { label: string }> = {
+  holding_period: { label: "Holding period" },
+  stop_loss: { label: "Stop-loss" },
+  delisted: { label: "Delisted" },
+  end_of_backtest: { label: "End of backtest" },
+};
+
 /** The LightGBM settings a train request can carry, in form order. */
 export const LIGHTGBM_FIELDS = [
   "num_leaves",
@@ -167,6 +192,7 @@ export const JOB_TYPE_VIEW: Record<JobType, { label: string }> = {
   data_refresh: { label: "Data refresh" },
   train: { label: "Train" },
   predict: { label: "Predict" },
+  backtest: { label: "Backtest" },
 };
 
 /** Reasons a row is quarantined, in the contract's precedence order. */

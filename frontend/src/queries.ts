@@ -9,6 +9,7 @@ import {
 } from "@tanstack/react-query";
 import { ApiError, api, call } from "./api";
 import type {
+  BacktestRequest,
   BatchOption,
   FeatureMode,
   ImportanceKind,
@@ -68,6 +69,13 @@ export const keys = {
   signals: ["signals"] as const,
   signalSet: (filter: SignalFilter) => ["signals", filter] as const,
   logs: (filter: LogFilter) => ["logs", filter] as const,
+  backtests: ["backtests"] as const,
+  backtestLists: ["backtests", "list"] as const,
+  backtestList: (filter: BacktestFilter) => ["backtests", "list", filter] as const,
+  backtest: (backtestId: string) => ["backtests", "detail", backtestId] as const,
+  backtestEquity: (backtestId: string) => ["backtests", "equity", backtestId] as const,
+  backtestTrades: (backtestId: string, filter: TradeFilter) => ["backtests", "trades", backtestId, filter] as const,
+  dashboard: ["dashboard"] as const,
 };
 
 // ---------------------------------------------------------------- system
@@ -299,5 +307,84 @@ export function useSignals(filter: SignalFilter, enabled: boolean) {
     queryKey: keys.signalSet(filter),
     queryFn: () => call(api.GET("/api/v1/signals", { params: { query: filter } })),
     enabled,
+  });
+}
+
+// ---------------------------------------------------------------- research: backtests
+export type BacktestFilter = { limit: number; cursor?: string };
+export type TradeFilter = { limit: number; cursor?: string };
+
+/** Start a backtest job; the returned record seeds the job's cache entry. */
+export function useRunBacktest() {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: (request: BacktestRequest) => call(api.POST("/api/v1/backtests", { body: request })),
+    onSuccess: (job) => {
+      queryClient.setQueryData(keys.job(job.job_id), job);
+      void queryClient.invalidateQueries({ queryKey: keys.jobLists });
+    },
+  });
+}
+
+export function useBacktests(filter: BacktestFilter) {
+  return useQuery({
+    queryKey: keys.backtestList(filter),
+    queryFn: () => call(api.GET("/api/v1/backtests", { params: { query: filter } })),
+    placeholderData: keepPreviousData,
+  });
+}
+
+export function useBacktest(backtestId: string) {
+  return useQuery({
+    queryKey: keys.backtest(backtestId),
+    queryFn: () =>
+      call(api.GET("/api/v1/backtests/{backtest_id}", { params: { path: { backtest_id: backtestId } } })),
+    staleTime: Infinity, // a stored backtest never changes
+  });
+}
+
+export function useBacktestEquity(backtestId: string) {
+  return useQuery({
+    queryKey: keys.backtestEquity(backtestId),
+    queryFn: () =>
+      call(api.GET("/api/v1/backtests/{backtest_id}/equity", { params: { path: { backtest_id: backtestId } } })),
+    staleTime: Infinity,
+  });
+}
+
+export function useBacktestTrades(backtestId: string, filter: TradeFilter) {
+  return useQuery({
+    queryKey: keys.backtestTrades(backtestId, filter),
+    queryFn: () =>
+      call(
+        api.GET("/api/v1/backtests/{backtest_id}/trades", {
+          params: { path: { backtest_id: backtestId }, query: filter },
+        }),
+      ),
+    placeholderData: keepPreviousData,
+    staleTime: Infinity,
+  });
+}
+
+/** Delete a backtest's artifacts (scope admin); lists and the dashboard are refetched. */
+export function useDeleteBacktest() {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: (backtestId: string) =>
+      call(api.DELETE("/api/v1/backtests/{backtest_id}", { params: { path: { backtest_id: backtestId } } })),
+    onSuccess: (deleted) => {
+      queryClient.removeQueries({ queryKey: keys.backtest(deleted.backtest_id) });
+      void queryClient.invalidateQueries({ queryKey: keys.backtestLists });
+      void queryClient.invalidateQueries({ queryKey: keys.dashboard });
+    },
+  });
+}
+
+// ---------------------------------------------------------------- dashboard
+export function useDashboard(refetchInterval?: number) {
+  return useQuery({
+    queryKey: keys.dashboard,
+    queryFn: () => call(api.GET("/api/v1/dashboard")),
+    refetchInterval,
   });
 }

@@ -89,3 +89,17 @@ export function barScale(values: readonly (number | null)[], size: number, pad =
   const at = (value: number) => ((value - min) / (max - min)) * size;
   return { min, max, at, zero: at(0) };
 }
+
+/** About `count` round-numbered ticks covering [min, max]. */
+export function niceTicks(min: number, max: number, count = 5): number[] {
+  const span = max - min || Math.abs(max) || 1;
+  const rough = span / count;
+  const magnitude = 10 ** Math.floor(Math.log10(rough));
+  const normalized = rough / magnitude;
+  const step = (normalized < 1.5 ? 1 : normalized < 3 ? 2 : normalized < 7 ? 5 : 10) * magnitude;
+  const ticks: number[] = [];
+  for (let value = Math.ceil(min / step) * step; value <= max + step * 1e-9; value += step) {
+    ticks.push(Number(value.toPrecision(12)));
+  }
+  return ticks;
+}

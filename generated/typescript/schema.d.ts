@@ -531,6 +531,117 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/backtests": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Backtest summaries, newest first */
+        get: operations["listBacktests"];
+        put?: never;
+        /**
+         * Backtest a model out of sample as a job
+         * @description Starts a `backtest` job. Signals computed at the close of day t fill at the open of
+         *     t+1 with slippage and commission; a model is used only where it is out of sample
+         *     (`walk_forward` retrains before every block; a registry version is used only after
+         *     its training end plus the horizon). Results are gross and net of costs, against a
+         *     benchmark. Answers 202 with the job and a `Location` header.
+         */
+        post: operations["runBacktest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/backtests/{backtest_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One backtest's summary */
+        get: operations["getBacktest"];
+        put?: never;
+        post?: never;
+        /** Delete one backtest's artifacts */
+        delete: operations["deleteBacktest"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/backtests/{backtest_id}/equity": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Daily net and gross equity, benchmark equity and drawdown */
+        get: operations["getBacktestEquity"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/backtests/{backtest_id}/trades": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The backtest's trades in entry order */
+        get: operations["listBacktestTrades"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/dashboard": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The workbench's key figures */
+        get: operations["getDashboard"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/benchmark": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A benchmark's daily closes (a stored index series, or the equal-weighted stocks) */
+        get: operations["getBenchmark"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1387,13 +1498,318 @@ export interface components {
             scored: number;
             failed_tickers: components["schemas"]["FailedTicker"][];
         };
+        /** @description Only with `version: walk_forward`. */
+        WalkForwardSettings: {
+            /**
+             * @description Trading days between retrainings (the length of each out-of-sample block).
+             * @default 63
+             */
+            retrain_every?: number;
+            /**
+             * @description Trading days of history before the first block.
+             * @default 504
+             */
+            min_train_days?: number;
+            /** @default 0 */
+            seed?: number;
+            lightgbm?: components["schemas"]["LightGBMParams"];
+        };
+        /** @description Used when `risk_management` is true. */
+        RiskSettings: {
+            /**
+             * @description A position whose close falls this fraction below its entry exits at the next open.
+             * @default 0.08
+             */
+            stop_loss?: number;
+            /**
+             * @description While equity is this fraction below its peak, new positions are sized at half.
+             * @default 0.15
+             */
+            drawdown_brake?: number;
+        };
+        /** @description `walk_forward` (retrain before every block), `champion`, or `v<N>`. */
+        BacktestVersion: string;
+        BacktestRequest: {
+            /** @default walk_forward */
+            version?: components["schemas"]["BacktestVersion"];
+            walk_forward?: components["schemas"]["WalkForwardSettings"];
+            /** @default 10 */
+            horizon?: components["schemas"]["Horizon"];
+            tickers?: components["schemas"]["Ticker"][];
+            /** @default false */
+            full_universe?: boolean;
+            /** @default true */
+            survivorship?: boolean;
+            /** @default core */
+            feature_mode?: components["schemas"]["FeatureMode"];
+            /** @default 15 */
+            years?: number;
+            /** Format: date */
+            end?: string;
+            /**
+             * @description Trading days each position is held.
+             * @default 10
+             */
+            holding_period?: number;
+            /** @default 10 */
+            max_positions?: number;
+            /**
+             * @description Predicted forward return (fraction) a ticker needs to be bought.
+             * @default 0.01
+             */
+            entry_threshold?: number;
+            /**
+             * @description Fraction of equity (at the signal's close) per new position.
+             * @default 0.1
+             */
+            position_size?: number;
+            /** @default false */
+            risk_management?: boolean;
+            risk?: components["schemas"]["RiskSettings"];
+            /** @default 1 */
+            commission_bps?: number;
+            /** @default 5 */
+            slippage_bps?: number;
+            /** @default 1000000 */
+            initial_capital?: number;
+            /** @default SP500 */
+            benchmark?: components["schemas"]["Ticker"];
+        };
+        /** @description A `backtest` job's request with every default filled in. */
+        BacktestParams: {
+            version: components["schemas"]["BacktestVersion"];
+            walk_forward: components["schemas"]["WalkForwardSettings"] | null;
+            horizon: components["schemas"]["Horizon"];
+            tickers: components["schemas"]["Ticker"][] | null;
+            full_universe: boolean;
+            survivorship: boolean;
+            feature_mode: components["schemas"]["FeatureMode"];
+            years: number;
+            /** Format: date */
+            end: string | null;
+            holding_period: number;
+            max_positions: number;
+            entry_threshold: number;
+            position_size: number;
+            risk_management: boolean;
+            risk: components["schemas"]["RiskSettings"];
+            commission_bps: number;
+            slippage_bps: number;
+            initial_capital: number;
+            benchmark: string;
+        };
+        /**
+         * @description Conventions (empyrical's): daily simple returns of equity, 252 trading days a year,
+         *     risk-free rate 0, sample standard deviation (ddof 1), Sortino's downside deviation
+         *     against 0, max drawdown as a negative fraction. Null where not computable.
+         */
+        PerformanceMetrics: {
+            total_return: number | null;
+            cagr: number | null;
+            annual_volatility: number | null;
+            sharpe: number | null;
+            sortino: number | null;
+            max_drawdown: number | null;
+            max_drawdown_days: number;
+            calmar: number | null;
+            win_rate: number | null;
+            profit_factor: number | null;
+            average_trade_return: number | null;
+            annual_turnover: number | null;
+            average_exposure: number | null;
+            trades: number;
+            final_equity: number;
+        };
+        BenchmarkComparison: {
+            name: string;
+            total_return: number | null;
+            cagr: number | null;
+            /** @description Annualised alpha of the net daily returns against the benchmark's. */
+            alpha: number | null;
+            beta: number | null;
+            information_ratio: number | null;
+            tracking_error: number | null;
+        };
+        BacktestSummary: {
+            /** Format: uuid */
+            backtest_id: string;
+            /** Format: date-time */
+            created_at: string;
+            request: components["schemas"]["BacktestParams"];
+            /** Format: date */
+            window_start: string;
+            /** Format: date */
+            window_end: string;
+            /** @description The registry version, or one `walk_forward:<block start>` entry per retraining. */
+            versions: string[];
+            universe_fingerprint: string;
+            engine_version: string;
+            warnings: string[];
+            /** @description Backtests run so far on this universe fingerprint, this one included (the more, the likelier a good result is luck). */
+            backtests_on_data: number;
+            gross: components["schemas"]["PerformanceMetrics"];
+            net: components["schemas"]["PerformanceMetrics"];
+            benchmark: components["schemas"]["BenchmarkComparison"];
+        };
+        BacktestSummaryEnvelope: {
+            /** @constant */
+            ok: true;
+            data: components["schemas"]["BacktestSummary"];
+            error: null;
+            meta: components["schemas"]["Meta"];
+        };
+        BacktestPage: {
+            items: components["schemas"]["BacktestSummary"][];
+            next_cursor: string | null;
+        };
+        BacktestPageEnvelope: {
+            /** @constant */
+            ok: true;
+            data: components["schemas"]["BacktestPage"];
+            error: null;
+            meta: components["schemas"]["Meta"];
+        };
+        EquityPoint: {
+            /** Format: date */
+            date: string;
+            net: number;
+            gross: number;
+            /** @description The benchmark scaled to the initial capital on the first day. */
+            benchmark: number | null;
+            /** @description Net equity's distance below its running peak (a negative fraction or 0). */
+            drawdown: number;
+        };
+        BacktestEquity: {
+            /** Format: uuid */
+            backtest_id: string;
+            points: components["schemas"]["EquityPoint"][];
+        };
+        BacktestEquityEnvelope: {
+            /** @constant */
+            ok: true;
+            data: components["schemas"]["BacktestEquity"];
+            error: null;
+            meta: components["schemas"]["Meta"];
+        };
+        BacktestTrade: {
+            ticker: string;
+            /** Format: date */
+            entry_date: string;
+            /** @description Fill price (raw open plus slippage). */
+            entry_price: number;
+            /** Format: date */
+            exit_date: string;
+            /** @description Fill price (raw open or close less slippage). */
+            exit_price: number;
+            /** @description Fractional shares. */
+            shares: number;
+            gross_pnl: number;
+            /** @description Commissions plus slippage. */
+            costs: number;
+            net_pnl: number;
+            /** @description Net P&L over the entry cost (fill notional plus commission). */
+            return: number;
+            /** @enum {string} */
+            exit_reason: "holding_period" | "stop_loss" | "delisted" | "end_of_backtest";
+        };
+        BacktestTradePage: {
+            items: components["schemas"]["BacktestTrade"][];
+            next_cursor: string | null;
+            total: number;
+        };
+        BacktestTradePageEnvelope: {
+            /** @constant */
+            ok: true;
+            data: components["schemas"]["BacktestTradePage"];
+            error: null;
+            meta: components["schemas"]["Meta"];
+        };
+        BacktestDeleted: {
+            /** Format: uuid */
+            backtest_id: string;
+            /** @constant */
+            deleted: true;
+        };
+        BacktestDeletedEnvelope: {
+            /** @constant */
+            ok: true;
+            data: components["schemas"]["BacktestDeleted"];
+            error: null;
+            meta: components["schemas"]["Meta"];
+        };
+        BacktestResult: {
+            /** Format: uuid */
+            backtest_id: string;
+            net_total_return: number | null;
+            net_sharpe: number | null;
+            trades: number;
+            warnings: string[];
+        };
+        DashboardKPIs: {
+            champion: {
+                version: string;
+                rank_ic: number | null;
+                icir: number | null;
+                /** Format: date */
+                training_end: string;
+            } | null;
+            latest_backtest: {
+                /** Format: uuid */
+                backtest_id: string;
+                /** Format: date-time */
+                created_at: string;
+                net_sharpe: number | null;
+                net_cagr: number | null;
+                net_max_drawdown: number | null;
+            } | null;
+            data: {
+                data_mode: string | null;
+                /** Format: date */
+                last_date: string | null;
+                /** @description Business days between the last stored date and today (UTC). */
+                business_days_stale: number | null;
+            };
+            /** @description Jobs by status. */
+            jobs: {
+                queued: number;
+                running: number;
+                succeeded: number;
+                failed: number;
+                cancelled: number;
+            };
+            /** @description Backtests run on the current universe fingerprint. */
+            backtests_on_data: number;
+        };
+        DashboardEnvelope: {
+            /** @constant */
+            ok: true;
+            data: components["schemas"]["DashboardKPIs"];
+            error: null;
+            meta: components["schemas"]["Meta"];
+        };
+        BenchmarkPoint: {
+            /** Format: date */
+            date: string;
+            close: number;
+        };
+        BenchmarkSeries: {
+            name: string;
+            points: components["schemas"]["BenchmarkPoint"][];
+        };
+        BenchmarkEnvelope: {
+            /** @constant */
+            ok: true;
+            data: components["schemas"]["BenchmarkSeries"];
+            error: null;
+            meta: components["schemas"]["Meta"];
+        };
         /**
          * @description `queued → running → succeeded | failed | cancelled` (the last three are terminal).
          * @enum {string}
          */
         JobStatus: "queued" | "running" | "succeeded" | "failed" | "cancelled";
         /** @enum {string} */
-        JobType: "data_refresh" | "train" | "predict";
+        JobType: "data_refresh" | "train" | "predict" | "backtest";
         /**
          * @description Why a job failed: `INTERRUPTED` (the server stopped while it ran), `ITEMS_FAILED`
          *     (more than half of its items failed), `DATA_SOURCE_UNAVAILABLE` (the configured
@@ -1448,7 +1864,7 @@ export interface components {
             progress_message: string | null;
             cancel_requested: boolean;
             /** @description The job's parameters (by `job_type`). */
-            params: components["schemas"]["DataRefreshParams"] | components["schemas"]["TrainParams"] | components["schemas"]["PredictParams"];
+            params: components["schemas"]["DataRefreshParams"] | components["schemas"]["TrainParams"] | components["schemas"]["PredictParams"] | components["schemas"]["BacktestParams"];
             /** @description Subject of the token that submitted the job (null with auth off). */
             owner: string | null;
             /** Format: date-time */
@@ -1462,7 +1878,7 @@ export interface components {
              * @description The job's result (by `job_type`): set when it succeeds, and also when it fails
              *     with `ITEMS_FAILED` (what it did before giving up); null otherwise.
              */
-            result: components["schemas"]["DataRefreshResult"] | components["schemas"]["TrainResult"] | components["schemas"]["PredictResult"] | null;
+            result: components["schemas"]["DataRefreshResult"] | components["schemas"]["TrainResult"] | components["schemas"]["PredictResult"] | components["schemas"]["BacktestResult"] | null;
         };
         JobEnvelope: {
             /** @constant */
@@ -1633,6 +2049,8 @@ export interface components {
         };
     };
     parameters: {
+        /** @description The backtest's id. */
+        BacktestId: string;
         /** @description `v<N>` or `champion`. */
         ModelVersion: components["schemas"]["ModelVersionRef"];
         /** @description The job's id. */
@@ -2393,6 +2811,245 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             422: components["responses"]["ArtifactCorruptOrInvalid"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listBacktests: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description `next_cursor` of the previous page. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of summaries. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BacktestPageEnvelope"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            422: components["responses"]["ArtifactCorruptOrInvalid"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    runBacktest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["BacktestRequest"];
+            };
+        };
+        responses: {
+            /** @description The job was queued. */
+            202: {
+                headers: {
+                    /** @description URL of the job. */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobEnvelope"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["ArtifactCorruptOrInvalid"];
+            429: components["responses"]["QueueFull"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getBacktest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The backtest's id. */
+                backtest_id: components["parameters"]["BacktestId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The summary. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BacktestSummaryEnvelope"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ArtifactCorruptOrInvalid"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    deleteBacktest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The backtest's id. */
+                backtest_id: components["parameters"]["BacktestId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The backtest was deleted. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BacktestDeletedEnvelope"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationError"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getBacktestEquity: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The backtest's id. */
+                backtest_id: components["parameters"]["BacktestId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The equity curves. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BacktestEquityEnvelope"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ArtifactCorruptOrInvalid"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listBacktestTrades: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description `next_cursor` of the previous page (an offset). */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The backtest's id. */
+                backtest_id: components["parameters"]["BacktestId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of trades. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BacktestTradePageEnvelope"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ArtifactCorruptOrInvalid"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getDashboard: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Champion, latest backtest, data freshness, jobs, overfitting gauge. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DashboardEnvelope"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            422: components["responses"]["ArtifactCorruptOrInvalid"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getBenchmark: {
+        parameters: {
+            query?: {
+                /** @description A stored ticker or index series (default SP500; EQUAL_WEIGHT when absent). */
+                name?: components["schemas"]["Ticker"];
+                start?: string;
+                end?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The series. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BenchmarkEnvelope"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            422: components["responses"]["ValidationError"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
         };

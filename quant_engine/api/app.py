@@ -21,9 +21,11 @@ from quant_engine.api.contract import Contract, load_contract
 from quant_engine.api.deps import API_PREFIX
 from quant_engine.api.errors import install_error_handlers
 from quant_engine.api.middleware import RequestContextMiddleware
+from quant_engine.api.routers import backtests as backtests_routes
 from quant_engine.api.routers import data, jobs, pricing, research, system
 from quant_engine.api.state import AppState
 from quant_engine.api.ui import DEFAULT_UI_DIR, install_ui
+from quant_engine.backtest.lab import BacktestLab
 from quant_engine.core import logbuffer
 from quant_engine.core.errors import ArtifactCorruptError
 from quant_engine.core.settings import Settings
@@ -31,10 +33,12 @@ from quant_engine.core.tasks import TaskSupervisor
 from quant_engine.data import Store
 from quant_engine.jobs import JobEvent, JobRunner, JobStore
 from quant_engine.jobs.catalog import (
+    BACKTEST,
     DATA_REFRESH,
     EXCLUSIVE_JOB_TYPES,
     PREDICT,
     TRAIN,
+    backtest_job,
     data_refresh_job,
     predict_job,
     train_job,
@@ -53,6 +57,7 @@ def _build_state(settings: Settings, contract: Contract) -> AppState:
         folder.mkdir(parents=True, exist_ok=True)
     store = Store(settings.store_dir)
     research = Research(store, settings.home)
+    backtests = BacktestLab(research, settings.home)
     job_store = JobStore(settings.state_dir / JOBS_DATABASE)
     supervisor = TaskSupervisor()
     runner = JobRunner(
@@ -61,6 +66,7 @@ def _build_state(settings: Settings, contract: Contract) -> AppState:
             DATA_REFRESH: data_refresh_job(store, settings.data_dir),
             TRAIN: train_job(research),
             PREDICT: predict_job(research),
+            BACKTEST: backtest_job(backtests),
         },
         max_concurrent=settings.max_concurrent_jobs,
         max_queued=settings.max_queued,
@@ -75,6 +81,7 @@ def _build_state(settings: Settings, contract: Contract) -> AppState:
         verifier=TokenVerifier(settings) if settings.auth_enabled else None,
         store=store,
         research=research,
+        backtests=backtests,
         cache=MemoryCache(settings.cache_max_entries, settings.cache_ttl_seconds),
         job_store=job_store,
         runner=runner,
@@ -91,7 +98,9 @@ async def _start_services(state: AppState) -> None:
         if event.record.job_type == DATA_REFRESH and event.record.is_terminal:
             dropped = cache.invalidate_on_data_refresh()
             logger.info("data refreshed: %d cached response(s) invalidated", dropped)
-        elif event.record.job_type in (TRAIN, PREDICT) and event.record.is_terminal:
+        if event.name != "progress":  # the dashboard counts jobs by status
+            cache.invalidate(("dashboard",))
+        if event.record.job_type in (TRAIN, PREDICT, BACKTEST) and event.record.is_terminal:
             # a training may change the champion; signals are new: drop what depends on them
             cache.invalidate(RESEARCH_DOMAINS)
 
@@ -155,7 +164,14 @@ def _lifespan(settings: Settings, contract: Contract) -> Any:
 def _add_api_routes(app: FastAPI) -> None:
     # Routes are appended as they are (prefix and auth dependency already applied by
     # ``api_router()``), so ``app.routes`` lists every operation directly.
-    for router in (system.router, pricing.router, data.router, jobs.router, research.router):
+    for router in (
+        system.router,
+        pricing.router,
+        data.router,
+        jobs.router,
+        research.router,
+        backtests_routes.router,
+    ):
         app.router.routes.extend(router.routes)
 
 

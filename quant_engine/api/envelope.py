@@ -30,7 +30,7 @@ def request_meta(scope_state: Mapping[str, Any], cached: bool = False) -> Meta:
 
 def data_json(data: BaseModel) -> bytes:
     """The serialized ``data`` member of an envelope (what the response cache stores)."""
-    return data.model_dump_json().encode()
+    return data.model_dump_json(by_alias=True).encode()
 
 
 def envelope_response(
@@ -61,7 +61,7 @@ def envelope_response(
         )
     else:
         envelope = envelope_type(ok=True, data=data, error=None, meta=meta)
-        content = envelope.model_dump_json().encode()
+        content = envelope.model_dump_json(by_alias=True).encode()
     return Response(
         content=content,
         status_code=status_code,

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from quant_engine.api.auth import TokenVerifier
 from quant_engine.api.cache import ResponseCache
 from quant_engine.api.contract import Contract
+from quant_engine.backtest.lab import BacktestLab
 from quant_engine.core.logbuffer import RingBufferHandler
 from quant_engine.core.settings import Settings
 from quant_engine.core.tasks import TaskSupervisor
@@ -26,6 +27,7 @@ class AppState:
     verifier: TokenVerifier | None
     store: Store
     research: Research
+    backtests: BacktestLab
     cache: ResponseCache
     job_store: JobStore
     runner: JobRunner

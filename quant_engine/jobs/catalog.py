@@ -8,6 +8,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from quant_engine.backtest.lab import BacktestLab
 from quant_engine.core.errors import (
     ArtifactCorruptError,
     ConflictError,
@@ -142,5 +143,23 @@ def predict_job(research: Research) -> JobFunction:
                 for f in failed.signals.failed_tickers
             )
             raise JobFailedError("PREDICTION_FAILED", str(failed), details=details) from failed
+
+    return run
+
+
+BACKTEST = "backtest"
+
+
+def backtest_job(lab: BacktestLab) -> JobFunction:
+    """A job running one backtest (``BacktestParams``); progress per walk-forward block."""
+
+    def run(
+        params: Mapping[str, Any], token: CancelToken, progress: ProgressReporter
+    ) -> Mapping[str, Any]:
+        try:
+            with research_failures():
+                return lab.run(params, cancel=token, progress=progress)
+        except TrainingCancelled as cancelled:
+            raise JobCancelledError(str(cancelled) or "backtest cancelled") from cancelled
 
     return run

@@ -266,6 +266,14 @@ class JobStore:
             return None
         return self.get(job_id)
 
+    def status_counts(self) -> dict[str, int]:
+        """Number of jobs in each status (every status present, zeros included)."""
+        with self._lock:
+            rows = self._db.execute("SELECT status, COUNT(*) FROM jobs GROUP BY status").fetchall()
+        counts = dict.fromkeys(sorted(_STATUSES), 0)
+        counts.update({str(status): int(count) for status, count in rows if status in _STATUSES})
+        return counts
+
     def integrity_check(self) -> str:
         """``PRAGMA integrity_check`` (``ok`` when the database is sound)."""
         with self._lock:

@@ -30,7 +30,7 @@ def test_health_is_ok_envelope_with_versions(client: TestClient) -> None:
     body = response.json()
     assert body["ok"] is True
     assert body["error"] is None
-    assert body["data"]["contract_version"] == "1.1.0"
+    assert body["data"]["contract_version"] == "1.2.0"
     assert body["data"]["auth_enabled"] is False
     assert body["data"]["uptime_seconds"] >= 0
     assert_meta(body, response.headers["x-request-id"])

@@ -4,6 +4,8 @@
 // contract fails `tsc` here until it has a rendering.
 import { Link } from "react-router";
 import type {
+  BacktestParams,
+  BacktestResult,
   DataRefreshParams,
   FailedTicker,
   JobError,
@@ -13,7 +15,8 @@ import type {
   TrainParams,
   TrainResult,
 } from "../contract";
-import { formatInteger } from "../format";
+import { formatKpi } from "../backtest";
+import { formatInteger, shortId } from "../format";
 import { formatMetric } from "../research";
 import { RoleBadge } from "./Badges";
 import { RefreshResultSummary } from "./RefreshResult";
@@ -32,6 +35,15 @@ export function JobParamsSummary({ params }: { params: Params }) {
     return (
       <span className="muted small">
         horizons {train.horizons.join(", ")} · {train.feature_mode} · {train.years} y · {train.folds} folds
+      </span>
+    );
+  }
+  if ("holding_period" in params) {
+    const backtest: BacktestParams = params;
+    return (
+      <span className="muted small">
+        {backtest.version} · horizon {backtest.horizon} · {backtest.years} y · hold {backtest.holding_period} d · max{" "}
+        {backtest.max_positions} positions
       </span>
     );
   }
@@ -119,9 +131,47 @@ function PredictResultSummary({ result }: { result: PredictResult }) {
   );
 }
 
+function BacktestResultSummary({ result }: { result: BacktestResult }) {
+  return (
+    <div className="result" data-testid="backtest-result">
+      <dl className="facts">
+        <div>
+          <dt>Backtest</dt>
+          <dd>
+            <Link to={`/backtests/${result.backtest_id}`} className="mono" data-testid="backtest-link">
+              {shortId(result.backtest_id)}
+            </Link>
+          </dd>
+        </div>
+        <div>
+          <dt>Net total return</dt>
+          <dd className="mono">{formatKpi(result.net_total_return, "return")}</dd>
+        </div>
+        <div>
+          <dt>Net Sharpe</dt>
+          <dd className="mono">{formatKpi(result.net_sharpe, "ratio")}</dd>
+        </div>
+        <div>
+          <dt>Trades</dt>
+          <dd>{formatInteger(result.trades)}</dd>
+        </div>
+      </dl>
+      {result.warnings.length > 0 && (
+        <ul className="small warnings">
+          {result.warnings.map((warning) => (
+            <li key={warning}>{warning}</li>
+          ))}
+        </ul>
+      )}
+      <Link to={`/backtests/${result.backtest_id}`}>Open the result</Link>
+    </div>
+  );
+}
+
 export function JobResultSummary({ result }: { result: Result }) {
   if ("tickers_imported" in result) return <RefreshResultSummary result={result} />;
   if ("decision" in result) return <TrainResultSummary result={result} />;
+  if ("backtest_id" in result) return <BacktestResultSummary result={result} />;
   const predict: PredictResult = result;
   return <PredictResultSummary result={predict} />;
 }

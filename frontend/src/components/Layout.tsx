@@ -10,6 +10,7 @@ const PAGES = [
   { to: "/jobs", label: "Jobs", end: false },
   { to: "/models", label: "Models", end: false },
   { to: "/signals", label: "Signals", end: false },
+  { to: "/backtests", label: "Backtests", end: false },
   { to: "/pricing", label: "Pricing", end: false },
   { to: "/logs", label: "Logs", end: false },
 ] as const;

@@ -2,8 +2,7 @@
 // fold (bars up or down from zero) and feature importance (horizontal bars, largest first).
 import type { FeatureImportance, FoldReport } from "../contract";
 import { formatNumber } from "../format";
-import { barScale, formatMetric } from "../research";
-import { niceTicks } from "./PriceVolumeChart";
+import { barScale, formatMetric, niceTicks } from "../research";
 
 const FOLD_WIDTH = 720;
 const FOLD_HEIGHT = 260;

@@ -86,11 +86,14 @@ function afterEvent(queryClient: QueryClient, name: JobEventName, event: JobEven
   if (name === "done") {
     void queryClient.invalidateQueries({ queryKey: keys.health });
     void queryClient.invalidateQueries({ queryKey: keys.jobLists });
+    void queryClient.invalidateQueries({ queryKey: keys.dashboard });
     if (event.status === "succeeded") {
-      // What a job may have changed: the data (refresh), the registry (train), signals (predict).
+      // What a job may have changed: the data (refresh), the registry (train), signals
+      // (predict), the stored backtests (backtest).
       void queryClient.invalidateQueries({ queryKey: keys.data });
       void queryClient.invalidateQueries({ queryKey: keys.models });
       void queryClient.invalidateQueries({ queryKey: keys.signals });
+      void queryClient.invalidateQueries({ queryKey: keys.backtestLists });
     }
   }
 }

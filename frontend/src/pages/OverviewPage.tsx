@@ -1,11 +1,104 @@
-// Overview: service health, where the data comes from, and the job queue.
+// Overview: the dashboard's key figures, service health, where the data comes from, and
+// the job queue.
 import { Link } from "react-router";
+import { formatKpi, overfittingGauge, overfittingLevel } from "../backtest";
 import { JobStatusBadge } from "../components/Badges";
 import { Empty, ErrorMessage, Loading, isUnavailable } from "../components/Feedback";
+import { JOB_STATUSES, JOB_STATUS_VIEW } from "../contract";
 import { formatDateTime, formatDuration, formatInteger, shortId } from "../format";
-import { useDataMode, useHealth, useJobs } from "../queries";
+import { formatMetric } from "../research";
+import { useDashboard, useDataMode, useHealth, useJobs } from "../queries";
 
 const HEALTH_REFRESH_MS = 5_000;
+const DASHBOARD_REFRESH_MS = 15_000;
+
+function DashboardCards() {
+  const dashboard = useDashboard(DASHBOARD_REFRESH_MS);
+  const kpis = dashboard.data;
+  return (
+    <section className="card wide" aria-labelledby="dashboard-title" data-testid="dashboard">
+      <h2 id="dashboard-title">Dashboard</h2>
+      {dashboard.isPending && <Loading label="Loading the key figures…" />}
+      {dashboard.isError && <ErrorMessage error={dashboard.error} />}
+      {kpis && (
+        <div className="kpi-grid">
+          <div className="kpi-card" data-testid="dashboard-champion">
+            <div className="kpi-label">Champion</div>
+            {kpis.champion ? (
+              <>
+                <div className="kpi-value">
+                  <Link to={`/models/${encodeURIComponent(kpis.champion.version)}`} className="mono">
+                    {kpis.champion.version}
+                  </Link>
+                </div>
+                <div className="muted small">
+                  rank IC {formatMetric(kpis.champion.rank_ic)} · ICIR {formatMetric(kpis.champion.icir, 2)}
+                </div>
+                <div className="muted small">trained to {kpis.champion.training_end}</div>
+              </>
+            ) : (
+              <div className="muted">
+                none yet — <Link to="/models">train a model</Link>
+              </div>
+            )}
+          </div>
+          <div className="kpi-card" data-testid="dashboard-latest-backtest">
+            <div className="kpi-label">Latest backtest (net)</div>
+            {kpis.latest_backtest ? (
+              <>
+                <div className="kpi-value">
+                  Sharpe <span data-testid="dashboard-latest-sharpe">{formatKpi(kpis.latest_backtest.net_sharpe, "ratio")}</span>
+                </div>
+                <div className="muted small">
+                  CAGR {formatKpi(kpis.latest_backtest.net_cagr, "return")} · max drawdown{" "}
+                  {formatKpi(kpis.latest_backtest.net_max_drawdown, "return")}
+                </div>
+                <div className="muted small">
+                  <Link to={`/backtests/${kpis.latest_backtest.backtest_id}`} className="mono">
+                    {shortId(kpis.latest_backtest.backtest_id)}
+                  </Link>{" "}
+                  · {formatDateTime(kpis.latest_backtest.created_at)}
+                </div>
+              </>
+            ) : (
+              <div className="muted">
+                none yet — <Link to="/backtests">run a backtest</Link>
+              </div>
+            )}
+          </div>
+          <div className="kpi-card" data-testid="dashboard-data">
+            <div className="kpi-label">Data freshness</div>
+            <div className="kpi-value">{kpis.data.last_date ?? "—"}</div>
+            <div className="muted small">
+              {kpis.data.business_days_stale === null
+                ? "no data yet"
+                : `${formatInteger(kpis.data.business_days_stale)} business day(s) old`}
+              {kpis.data.data_mode ? ` · ${kpis.data.data_mode}` : ""}
+            </div>
+          </div>
+          <div className="kpi-card" data-testid="dashboard-jobs">
+            <div className="kpi-label">Jobs</div>
+            <dl className="kpi-counts">
+              {JOB_STATUSES.map((status) => (
+                <div key={status} data-status={status}>
+                  <dt>{JOB_STATUS_VIEW[status].label}</dt>
+                  <dd>{formatInteger(kpis.jobs[status])}</dd>
+                </div>
+              ))}
+            </dl>
+          </div>
+          <div className="kpi-card" data-testid="dashboard-backtests-on-data">
+            <div className="kpi-label">Overfitting gauge</div>
+            <div className="kpi-value">{formatInteger(kpis.backtests_on_data)}</div>
+            <div className={`gauge gauge-${overfittingLevel(kpis.backtests_on_data)}`}>
+              {overfittingGauge(kpis.backtests_on_data)}
+            </div>
+          </div>
+        </div>
+      )}
+    </section>
+  );
+}
 
 function HealthCard() {
   const health = useHealth(HEALTH_REFRESH_MS);
@@ -161,6 +254,7 @@ export function OverviewPage() {
     <>
       <h1>Overview</h1>
       <div className="grid">
+        <DashboardCards />
         <HealthCard />
         <JobCountsCard />
         <DataModeCard />

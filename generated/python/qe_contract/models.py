@@ -1281,6 +1281,447 @@ class PredictResult(BaseModel):
     failed_tickers: list[FailedTicker]
 
 
+class WalkForwardSettings(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    retrain_every: Annotated[
+        StrictInt,
+        Field(
+            description="Trading days between retrainings (the length of each out-of-sample block).",
+            ge=21,
+            le=252,
+        ),
+    ] = 63
+    min_train_days: Annotated[
+        StrictInt,
+        Field(
+            description="Trading days of history before the first block.",
+            ge=126,
+            le=2520,
+        ),
+    ] = 504
+    seed: Annotated[StrictInt, Field(ge=0, le=2147483647)] = 0
+    lightgbm: LightGBMParams | None = None
+
+
+class RiskSettings(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    stop_loss: Annotated[
+        StrictFloat,
+        Field(
+            description="A position whose close falls this fraction below its entry exits at the next open.",
+            gt=0.0,
+            lt=1.0,
+        ),
+    ] = 0.08
+    drawdown_brake: Annotated[
+        StrictFloat,
+        Field(
+            description="While equity is this fraction below its peak, new positions are sized at half.",
+            gt=0.0,
+            lt=1.0,
+        ),
+    ] = 0.15
+
+
+BacktestVersion = TypeAliasType(
+    "BacktestVersion",
+    Annotated[
+        StrictStr,
+        Field(
+            description="`walk_forward` (retrain before every block), `champion`, or `v<N>`.",
+            pattern="^(walk_forward|champion|v[1-9][0-9]{0,8})$",
+        ),
+    ],
+)
+
+
+class BacktestRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    version: BacktestVersion = "walk_forward"
+    walk_forward: WalkForwardSettings | None = None
+    horizon: Horizon = 10
+    tickers: Annotated[list[Ticker] | None, Field(max_length=5000, min_length=1)] = None
+    full_universe: StrictBool = False
+    survivorship: StrictBool = True
+    feature_mode: FeatureMode = "core"
+    years: Annotated[StrictInt, Field(ge=1, le=50)] = 15
+    end: date_aliased | None = None
+    holding_period: Annotated[
+        StrictInt, Field(description="Trading days each position is held.", ge=1, le=63)
+    ] = 10
+    max_positions: Annotated[StrictInt, Field(ge=1, le=500)] = 10
+    entry_threshold: Annotated[
+        StrictFloat,
+        Field(
+            description="Predicted forward return (fraction) a ticker needs to be bought.",
+            ge=-1.0,
+            le=1.0,
+        ),
+    ] = 0.01
+    position_size: Annotated[
+        StrictFloat,
+        Field(
+            description="Fraction of equity (at the signal's close) per new position.",
+            gt=0.0,
+            le=1.0,
+        ),
+    ] = 0.1
+    risk_management: StrictBool = False
+    risk: RiskSettings | None = None
+    commission_bps: Annotated[StrictFloat, Field(ge=0.0, le=1000.0)] = 1.0
+    slippage_bps: Annotated[StrictFloat, Field(ge=0.0, le=1000.0)] = 5.0
+    initial_capital: Annotated[StrictFloat, Field(gt=0.0, le=1000000000000.0)] = 1000000
+    benchmark: Ticker = "SP500"
+
+
+class BacktestParams(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    version: BacktestVersion
+    walk_forward: WalkForwardSettings | None
+    horizon: Horizon
+    tickers: list[Ticker] | None
+    full_universe: StrictBool
+    survivorship: StrictBool
+    feature_mode: FeatureMode
+    years: StrictInt
+    end: date_aliased | None
+    holding_period: StrictInt
+    max_positions: StrictInt
+    entry_threshold: StrictFloat
+    position_size: StrictFloat
+    risk_management: StrictBool
+    risk: RiskSettings
+    commission_bps: StrictFloat
+    slippage_bps: StrictFloat
+    initial_capital: StrictFloat
+    benchmark: StrictStr
+
+
+class PerformanceMetrics(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    total_return: StrictFloat | None
+    cagr: StrictFloat | None
+    annual_volatility: StrictFloat | None
+    sharpe: StrictFloat | None
+    sortino: StrictFloat | None
+    max_drawdown: StrictFloat | None
+    max_drawdown_days: Annotated[StrictInt, Field(ge=0)]
+    calmar: StrictFloat | None
+    win_rate: StrictFloat | None
+    profit_factor: StrictFloat | None
+    average_trade_return: StrictFloat | None
+    annual_turnover: StrictFloat | None
+    average_exposure: StrictFloat | None
+    trades: Annotated[StrictInt, Field(ge=0)]
+    final_equity: StrictFloat
+
+
+class BenchmarkComparison(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    name: StrictStr
+    total_return: StrictFloat | None
+    cagr: StrictFloat | None
+    alpha: Annotated[
+        StrictFloat | None,
+        Field(
+            description="Annualised alpha of the net daily returns against the benchmark's."
+        ),
+    ]
+    beta: StrictFloat | None
+    information_ratio: StrictFloat | None
+    tracking_error: StrictFloat | None
+
+
+class BacktestSummary(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    backtest_id: UUID
+    created_at: AwareDatetime
+    request: BacktestParams
+    window_start: date_aliased
+    window_end: date_aliased
+    versions: Annotated[
+        list[StrictStr],
+        Field(
+            description="The registry version, or one `walk_forward:<block start>` entry per retraining."
+        ),
+    ]
+    universe_fingerprint: StrictStr
+    engine_version: StrictStr
+    warnings: list[StrictStr]
+    backtests_on_data: Annotated[
+        StrictInt,
+        Field(
+            description="Backtests run so far on this universe fingerprint, this one included (the more, the likelier a good result is luck).",
+            ge=1,
+        ),
+    ]
+    gross: PerformanceMetrics
+    net: PerformanceMetrics
+    benchmark: BenchmarkComparison
+
+
+class BacktestSummaryEnvelope(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    ok: Literal[True]
+    data: BacktestSummary
+    error: None
+    meta: Meta
+
+
+class BacktestPage(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    items: list[BacktestSummary]
+    next_cursor: StrictStr | None
+
+
+class BacktestPageEnvelope(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    ok: Literal[True]
+    data: BacktestPage
+    error: None
+    meta: Meta
+
+
+class EquityPoint(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    date: date_aliased
+    net: StrictFloat
+    gross: StrictFloat
+    benchmark: Annotated[
+        StrictFloat | None,
+        Field(
+            description="The benchmark scaled to the initial capital on the first day."
+        ),
+    ]
+    drawdown: Annotated[
+        StrictFloat,
+        Field(
+            description="Net equity's distance below its running peak (a negative fraction or 0).",
+            le=0.0,
+        ),
+    ]
+
+
+class BacktestEquity(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    backtest_id: UUID
+    points: list[EquityPoint]
+
+
+class BacktestEquityEnvelope(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    ok: Literal[True]
+    data: BacktestEquity
+    error: None
+    meta: Meta
+
+
+class ExitReason(StrEnum):
+    holding_period = "holding_period"
+    stop_loss = "stop_loss"
+    delisted = "delisted"
+    end_of_backtest = "end_of_backtest"
+
+
+class BacktestTrade(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    ticker: StrictStr
+    entry_date: date_aliased
+    entry_price: Annotated[
+        StrictFloat, Field(description="Fill price (raw open plus slippage).")
+    ]
+    exit_date: date_aliased
+    exit_price: Annotated[
+        StrictFloat, Field(description="Fill price (raw open or close less slippage).")
+    ]
+    shares: Annotated[StrictFloat, Field(description="Fractional shares.")]
+    gross_pnl: StrictFloat
+    costs: Annotated[
+        StrictFloat, Field(description="Commissions plus slippage.", ge=0.0)
+    ]
+    net_pnl: StrictFloat
+    return_: Annotated[
+        StrictFloat,
+        Field(
+            alias="return",
+            description="Net P&L over the entry cost (fill notional plus commission).",
+        ),
+    ]
+    exit_reason: ExitReason
+
+
+class BacktestTradePage(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    items: list[BacktestTrade]
+    next_cursor: StrictStr | None
+    total: Annotated[StrictInt, Field(ge=0)]
+
+
+class BacktestTradePageEnvelope(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    ok: Literal[True]
+    data: BacktestTradePage
+    error: None
+    meta: Meta
+
+
+class BacktestDeleted(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    backtest_id: UUID
+    deleted: Literal[True]
+
+
+class BacktestDeletedEnvelope(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    ok: Literal[True]
+    data: BacktestDeleted
+    error: None
+    meta: Meta
+
+
+class BacktestResult(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    backtest_id: UUID
+    net_total_return: StrictFloat | None
+    net_sharpe: StrictFloat | None
+    trades: Annotated[StrictInt, Field(ge=0)]
+    warnings: list[StrictStr]
+
+
+class Champion(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    version: StrictStr
+    rank_ic: StrictFloat | None
+    icir: StrictFloat | None
+    training_end: date_aliased
+
+
+class LatestBacktest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    backtest_id: UUID
+    created_at: AwareDatetime
+    net_sharpe: StrictFloat | None
+    net_cagr: StrictFloat | None
+    net_max_drawdown: StrictFloat | None
+
+
+class Data(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    data_mode: StrictStr | None
+    last_date: date_aliased | None
+    business_days_stale: Annotated[
+        StrictInt | None,
+        Field(
+            description="Business days between the last stored date and today (UTC)."
+        ),
+    ]
+
+
+class Jobs(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    queued: Annotated[StrictInt, Field(ge=0)]
+    running: Annotated[StrictInt, Field(ge=0)]
+    succeeded: Annotated[StrictInt, Field(ge=0)]
+    failed: Annotated[StrictInt, Field(ge=0)]
+    cancelled: Annotated[StrictInt, Field(ge=0)]
+
+
+class DashboardKPIs(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    champion: Champion | None
+    latest_backtest: LatestBacktest | None
+    data: Data
+    jobs: Annotated[Jobs, Field(description="Jobs by status.")]
+    backtests_on_data: Annotated[
+        StrictInt,
+        Field(description="Backtests run on the current universe fingerprint.", ge=0),
+    ]
+
+
+class DashboardEnvelope(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    ok: Literal[True]
+    data: DashboardKPIs
+    error: None
+    meta: Meta
+
+
+class BenchmarkPoint(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    date: date_aliased
+    close: StrictFloat
+
+
+class BenchmarkSeries(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    name: StrictStr
+    points: list[BenchmarkPoint]
+
+
+class BenchmarkEnvelope(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    ok: Literal[True]
+    data: BenchmarkSeries
+    error: None
+    meta: Meta
+
+
 class JobStatus(StrEnum):
     queued = "queued"
     running = "running"
@@ -1293,6 +1734,7 @@ class JobType(StrEnum):
     data_refresh = "data_refresh"
     train = "train"
     predict = "predict"
+    backtest = "backtest"
 
 
 class JobErrorCode(StrEnum):
@@ -1371,7 +1813,7 @@ class JobRecord(BaseModel):
     progress_message: StrictStr | None
     cancel_requested: StrictBool
     params: Annotated[
-        DataRefreshParams | TrainParams | PredictParams,
+        DataRefreshParams | TrainParams | PredictParams | BacktestParams,
         Field(description="The job's parameters (by `job_type`)."),
     ]
     owner: Annotated[
@@ -1385,7 +1827,7 @@ class JobRecord(BaseModel):
     finished_at: AwareDatetime | None
     error: JobError | None
     result: Annotated[
-        DataRefreshResult | TrainResult | PredictResult | None,
+        DataRefreshResult | TrainResult | PredictResult | BacktestResult | None,
         Field(
             description="The job's result (by `job_type`): set when it succeeds, and also when it fails\nwith `ITEMS_FAILED` (what it did before giving up); null otherwise.\n"
         ),

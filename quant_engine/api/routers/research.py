@@ -11,7 +11,6 @@ from qe_contract.models import (
     FeatureImportanceEnvelope,
     FeatureMode,
     GovernanceDecisionEnvelope,
-    JobEnvelope,
     ModelLabEnvelope,
     ModelPageEnvelope,
     SignalSetEnvelope,
@@ -23,10 +22,10 @@ from starlette.responses import Response
 
 from quant_engine.api.bodies import parse_body
 from quant_engine.api.cached import cached_payload
-from quant_engine.api.deps import API_PREFIX, PrincipalDep, StateDep, api_router, query_date
+from quant_engine.api.deps import PrincipalDep, StateDep, api_router, query_date
 from quant_engine.api.envelope import data_json, envelope_response
 from quant_engine.api.services import research as service
-from quant_engine.api.services.jobs import wire_job
+from quant_engine.api.submit import submit_job
 from quant_engine.jobs.catalog import PREDICT, TRAIN
 
 router = api_router()
@@ -66,32 +65,13 @@ async def list_features(
     return envelope_response(request, FeatureCatalogEnvelope, payload, cached=cached)
 
 
-async def _submit(
-    request: Request,
-    state: StateDep,
-    principal: PrincipalDep,
-    job_type: str,
-    params: dict[str, object],
-) -> Response:
-    record = await state.runner.submit(
-        job_type, params, owner=principal.subject if principal else None
-    )
-    return envelope_response(
-        request,
-        JobEnvelope,
-        wire_job(record),
-        status_code=202,
-        headers={"Location": f"{API_PREFIX}/jobs/{record.job_id}"},
-    )
-
-
 @router.post("/models/train", operation_id="trainModel", status_code=202)
 async def train_model(request: Request, state: StateDep, principal: PrincipalDep) -> Response:
     raw = await request.body()
     body = await asyncio.to_thread(parse_body, TrainRequest, raw) if raw.strip() else TrainRequest()
     params = service.train_params(body)
     await asyncio.to_thread(state.research.registry.check_readable)  # 503 before queueing
-    return await _submit(request, state, principal, TRAIN, params)
+    return await submit_job(request, state, principal, TRAIN, params)
 
 
 @router.get("/models", operation_id="listModels")
@@ -146,7 +126,7 @@ async def generate_signals(request: Request, state: StateDep, principal: Princip
     )
     params = service.predict_params(body)
     await asyncio.to_thread(state.research.resolve, body.version)  # 404 before queueing
-    return await _submit(request, state, principal, PREDICT, params)
+    return await submit_job(request, state, principal, PREDICT, params)
 
 
 @router.get("/signals", operation_id="listSignals")

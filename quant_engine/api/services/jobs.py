@@ -9,6 +9,8 @@ from collections.abc import AsyncIterator
 
 from pydantic import BaseModel, ValidationError
 from qe_contract.models import (
+    BacktestParams,
+    BacktestResult,
     DataRefreshParams,
     DataRefreshResult,
     FailedTicker,
@@ -59,11 +61,13 @@ PARAMS_MODELS: dict[str, type[BaseModel]] = {
     "data_refresh": DataRefreshParams,
     "train": TrainParams,
     "predict": PredictParams,
+    "backtest": BacktestParams,
 }
 RESULT_MODELS: dict[str, type[BaseModel]] = {
     "data_refresh": DataRefreshResult,
     "train": TrainResult,
     "predict": PredictResult,
+    "backtest": BacktestResult,
 }
 
 

@@ -26,7 +26,7 @@ from quant_engine.models.research import Research
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
-def _require_unique(name: str, values: list[Any] | None) -> None:
+def require_unique(name: str, values: list[Any] | None) -> None:
     """The contract's ``uniqueItems`` (pydantic's list does not check it)."""
     if values is not None and len(set(values)) != len(values):
         repeated = sorted({str(v) for v in values if values.count(v) > 1})
@@ -38,7 +38,7 @@ def _require_unique(name: str, values: list[Any] | None) -> None:
 
 def train_params(request: TrainRequest) -> dict[str, Any]:
     """The request with every default filled in: the ``train`` job's ``TrainParams``."""
-    _require_unique("horizons", list(request.horizons))
+    require_unique("horizons", list(request.horizons))
     lightgbm = request.lightgbm or LightGBMParams()
     params = TrainParams(
         horizons=list(request.horizons),
@@ -57,7 +57,7 @@ def train_params(request: TrainRequest) -> dict[str, Any]:
 
 def predict_params(request: SignalsRequest) -> dict[str, Any]:
     """The request with defaults filled in: the ``predict`` job's ``PredictParams``."""
-    _require_unique("tickers", list(request.tickers) if request.tickers is not None else None)
+    require_unique("tickers", list(request.tickers) if request.tickers is not None else None)
     params = PredictParams(
         version=request.version,
         horizon=request.horizon,
@@ -67,7 +67,7 @@ def predict_params(request: SignalsRequest) -> dict[str, Any]:
     return params.model_dump(mode="json")
 
 
-def _validated(model: type[ModelT], document: Any, what: str) -> ModelT:
+def validated(model: type[ModelT], document: Any, what: str) -> ModelT:
     try:
         return model.model_validate(document)
     except ValueError as error:
@@ -75,31 +75,31 @@ def _validated(model: type[ModelT], document: Any, what: str) -> ModelT:
 
 
 def feature_catalog(research: Research, mode: str) -> FeatureCatalog:
-    return _validated(FeatureCatalog, research.catalog(mode), "feature catalogue")
+    return validated(FeatureCatalog, research.catalog(mode), "feature catalogue")
 
 
 def model_page(research: Research, limit: int, cursor: str | None) -> ModelPage:
-    return _validated(ModelPage, research.list_models(limit, cursor), "model list")
+    return validated(ModelPage, research.list_models(limit, cursor), "model list")
 
 
 def model_lab(research: Research, version: str) -> ModelLabResult:
-    return _validated(ModelLabResult, research.model_lab(version), f"model {version}")
+    return validated(ModelLabResult, research.model_lab(version), f"model {version}")
 
 
 def importance(
     research: Research, version: str, horizon: int | None, kind: str
 ) -> FeatureImportance:
     document = research.importance(version, horizon, kind)
-    return _validated(FeatureImportance, document, f"importance of {version}")
+    return validated(FeatureImportance, document, f"importance of {version}")
 
 
 def promote(research: Research, version: str) -> GovernanceDecision:
     decision = research.promote(version)
-    return _validated(GovernanceDecision, decision.as_dict(), "decision")
+    return validated(GovernanceDecision, decision.as_dict(), "decision")
 
 
 def signal_set(
     research: Research, version: str | None, horizon: int | None, as_of: dt.date | None
 ) -> SignalSet:
     document = research.signal_set(version, horizon, as_of)
-    return _validated(SignalSet, document, "signal set")
+    return validated(SignalSet, document, "signal set")
