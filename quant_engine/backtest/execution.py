@@ -21,8 +21,10 @@ Rules (DESIGN.md section 6, issue 12 "Execution and accounting"):
 - A position entered at the open of day e exits at the open of day ``e + holding_period``
   (``holding_period``); with a stop-loss, a close below ``raw entry open × (1 − stop)``
   exits at the next open (``stop_loss``). A ticker without a bar (finite open and close)
-  on its fill or exit day fills at its next available open; a ticker whose data ends
-  while held exits at its last close (``delisted``), an order for it is cancelled. The
+  on its fill or exit day fills at its next available open; an order that finds no bar
+  for :data:`ORDER_EXPIRY_TRADING_DAYS` mornings is cancelled (entries are chosen without
+  knowing whether a ticker trades again: that would be the future); a ticker whose data
+  ends while held exits at its last close (``delisted``). The
   last day closes every position at that day's close (``end_of_backtest``; a ticker
   without a bar that day at its last close). These close exits pay slippage and
   commission like any sale.
@@ -290,6 +292,10 @@ class _Book:
         self.entry_costs[ticker] = commission + shares * (fill - raw)
 
 
+ORDER_EXPIRY_TRADING_DAYS = 5
+"""Mornings an order may wait for a bar (a gap in the data) before it is cancelled."""
+
+
 @dataclass(frozen=True, eq=False)
 class _Market:
     """Precomputed views of the price panel."""
@@ -303,7 +309,7 @@ class _Market:
     last_bar: IntArray
     """Per ticker, the last trading day with a bar (-1 when none)."""
     eligible: BoolArray
-    """Scores finite and >= the threshold on a day before the ticker's last bar."""
+    """Scores finite and >= the threshold (nothing about later bars: that is the future)."""
 
 
 def _market(
@@ -317,7 +323,6 @@ def _market(
     mark = np.where(last_close >= 0, close[np.maximum(last_close, 0), np.arange(n_tickers)], np.nan)
     with np.errstate(invalid="ignore"):
         eligible = np.isfinite(scores) & (scores >= rules.entry_threshold)
-    eligible &= np.arange(n_days)[:, None] < last_bar[None, :]
     return _Market(
         open=open_,
         close=close,
@@ -360,7 +365,9 @@ def _close_exits(book: _Book, market: _Market, day: int, last_day: bool) -> None
             reasons = np.full(held.size, EXIT_END_OF_BACKTEST)
             book.sell(held, market.mark[day, held], day, reasons)
         return
-    book.ordered &= market.last_bar > day
+    # an order that found no bar for ORDER_EXPIRY_TRADING_DAYS mornings is cancelled (a
+    # rule that needs no knowledge of whether the ticker will ever trade again)
+    book.ordered &= day - book.order_day < ORDER_EXPIRY_TRADING_DAYS
     if held.size:
         ending = held[market.last_bar[held] == day]
         if ending.size:

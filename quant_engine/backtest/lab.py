@@ -23,7 +23,7 @@ from quant_engine.backtest.execution import ExecutionRules, SimulationResult, si
 from quant_engine.backtest.metrics import SideSummary, summarize
 from quant_engine.backtest.scoring import Scores, version_scores, version_scores_window
 from quant_engine.backtest.store import BacktestStore
-from quant_engine.backtest.walkforward import walk_forward_scores
+from quant_engine.backtest.walkforward import block_starts, walk_forward_scores
 from quant_engine.core.errors import ArtifactCorruptError, ErrorDetail, ValidationFailedError
 from quant_engine.data.cancel import CancelToken, ProgressCallback
 from quant_engine.features import EQUAL_WEIGHT, FeatureSet, Panel, load_panel, universe_mask
@@ -33,6 +33,9 @@ from quant_engine.models.research import Research
 
 ENGINE_VERSION = f"quant_engine {__version__} backtest/1"
 WALK_FORWARD = "walk_forward"
+WALK_FORWARD_TRAINING_YEARS = 50
+"""Walk-forward blocks train on all history before them (the request's ``years`` is the
+backtest window, not the training lookback)."""
 WALK_FORWARD_FOLDS = 2
 """CV folds inside each walk-forward retraining: the fewest the trainer accepts, since
 only each block's final model is used."""
@@ -67,13 +70,17 @@ class BacktestLab:
         unknown tickers or benchmark, a version without the horizon or feature mode."""
         manifest = self.research.store.manifest()
         known = set(manifest.tickers) if manifest else set()
-        unknown = sorted(set(params.get("tickers") or ()) - known)
+        stocks = {
+            t for t, info in (manifest.tickers.items() if manifest else ()) if info.kind == "stock"
+        }
+        unknown = sorted(set(params.get("tickers") or ()) - stocks)
         if unknown:
             raise ValidationFailedError(
-                f"unknown tickers: {', '.join(unknown[:20])}",
+                f"unknown tickers: {', '.join(unknown[:20])} (not stored stocks)",
                 [
                     ErrorDetail(
-                        loc=("body", "tickers"), msg=f"not stored: {', '.join(unknown[:20])}"
+                        loc=("body", "tickers"),
+                        msg=f"not stored stocks: {', '.join(unknown[:20])}",
                     )
                 ],
             )
@@ -85,6 +92,7 @@ class BacktestLab:
             )
         version = str(params["version"])
         if version == WALK_FORWARD:
+            self._check_walk_forward(params)
             return
         loaded = self.research.resolve(version)
         horizons = [record.horizon for record in loaded.horizons]
@@ -101,6 +109,29 @@ class BacktestLab:
         panel = load_panel(self.research.store)
         panel = panel.cut(resolve_end(panel, _date(params.get("end"))))
         version_scores_window(loaded, int(params["horizon"]), panel)
+
+    def _check_walk_forward(self, params: Mapping[str, Any]) -> None:
+        """The window and the block settings fit the stored data (422 otherwise)."""
+        panel = load_panel(self.research.store)
+        panel = panel.cut(resolve_end(panel, _date(params.get("end"))))
+        settings = params.get("walk_forward") or {}
+        try:
+            starts = block_starts(
+                len(panel.dates),
+                retrain_every=int(settings.get("retrain_every", 63)),
+                min_train_days=int(settings.get("min_train_days", 504)),
+            )
+        except ValidationFailedError as error:
+            fields = [str(detail.loc[-1]) for detail in error.details] or ["min_train_days"]
+            raise ValidationFailedError(
+                error.message,
+                [ErrorDetail(loc=("body", "walk_forward", f), msg=error.message) for f in fields],
+            ) from error
+        if starts[0] >= len(panel.dates) - 1:
+            raise ValidationFailedError(
+                "the walk-forward window has no out-of-sample day",
+                [ErrorDetail(loc=("body", "walk_forward", "min_train_days"), msg="too long")],
+            )
 
     # ----------------------------------------------------------------- run
 
@@ -138,9 +169,13 @@ class BacktestLab:
             warnings.append(SURVIVORSHIP_WARNING)
         rows = slice(scores.first_scored, len(panel.dates))
         signal = self._tradeable(params, panel, scores.values)[rows]
+        # fills and marks on split/dividend-adjusted prices (equal to the raw ones unless
+        # the source had an Adj Close column), so a corporate action is not a fake loss
+        with np.errstate(divide="ignore", invalid="ignore"):
+            factor = panel.adj_close / panel.close
         result = simulate(
-            panel.open[rows],
-            panel.close[rows],
+            (panel.open * factor)[rows],
+            panel.adj_close[rows],
             signal,
             _rules(params),
             panel.tickers,
@@ -183,8 +218,8 @@ class BacktestLab:
             horizons=(horizon,),
             feature_mode=str(params["feature_mode"]),
             survivorship=bool(params["survivorship"]),
-            full_universe=bool(params["full_universe"]),
-            years=int(params["years"]),
+            full_universe=bool(params["full_universe"]) or bool(params.get("tickers")),
+            years=WALK_FORWARD_TRAINING_YEARS,  # expanding: every day before the block
             folds=WALK_FORWARD_FOLDS,
             seed=int(settings.get("seed", 0)),
             lightgbm=LightGBMParams(**(settings.get("lightgbm") or {})),
@@ -206,13 +241,15 @@ class BacktestLab:
 
     def _tradeable(self, params: Mapping[str, Any], panel: Panel, scores: np.ndarray) -> np.ndarray:
         """Scores only where the ticker is in the request's universe that day (point in
-        time, or survivorship-biased when asked) and trades at the close."""
+        time, or survivorship-biased when asked; the liquidity cut unless ``full_universe``
+        or explicit ``tickers``) and trades at the close."""
+        tickers = params.get("tickers")
         mask = universe_mask(
             panel,
             survivorship=bool(params["survivorship"]),
-            full_universe=bool(params["full_universe"]),
+            # named tickers are traded whatever their liquidity rank
+            full_universe=bool(params["full_universe"]) or bool(tickers),
         ) & np.isfinite(panel.close)
-        tickers = params.get("tickers")
         if tickers:
             wanted = np.isin(np.asarray(panel.tickers), list(tickers))
             mask &= wanted[np.newaxis, :]

@@ -152,6 +152,13 @@ def test_list_dashboard_and_benchmark(lab: tuple[TestClient, Settings, str]) -> 
         ({"benchmark": "QQQQ"}, ["body", "benchmark"], "QQQQ"),
         ({"tickers": ["SYNTEC01", "SYNTEC01"]}, ["body", "tickers"], "repeat"),
         ({"position_size": 0}, ["body", "position_size"], ""),
+        ({"risk": {"stop_loss": 0.05}}, ["body", "risk"], "risk_management true"),
+        (
+            {"end": "2000-06-30", "walk_forward": {"min_train_days": 504}},
+            ["body", "walk_forward", "min_train_days"],
+            "",
+        ),
+        ({"tickers": ["SP500"]}, ["body", "tickers"], "not stored stocks"),
         ({"surprise": 1}, ["body", "surprise"], ""),
     ],
 )

@@ -346,3 +346,22 @@ def test_an_entry_reduced_to_fit_spends_all_cash_and_later_orders_are_dropped() 
     # T1 was reduced: 1e6 − 5e5 × 1.0001 left, over 1.0001 for its commission.
     expected = (1e6 - 5e5 * 1.0001) / 1.0001
     assert result.trades.shares[1] * result.trades.entry_price[1] == pytest.approx(expected)
+
+
+def test_an_entry_is_chosen_without_knowing_whether_the_ticker_trades_again() -> None:
+    """Removing a ticker's rows after day t (a delisting) must not change the order
+    decided at the close of t: whether it trades again is the future."""
+    days = 6
+    open_ = np.full((days, 2), 100.0)
+    close = np.full((days, 2), 100.0)
+    scores = np.full((days, 2), NAN)
+    scores[2] = (0.05, 0.02)  # ticker 0 is the better signal at the close of day 2
+    rules = {"max_positions": 1, "entry_threshold": 0.0, "holding_period": 2}
+    full = _run(open_, close, scores, **rules)
+    delisted_open, delisted_close = open_.copy(), close.copy()
+    delisted_open[3:, 0] = delisted_close[3:, 0] = NAN
+    delisted = _run(delisted_open, delisted_close, scores, **rules)
+    assert list(full.trades.ticker) == ["T0"]
+    # the order for T0 waits for a bar, then expires unfilled; T1 is never bought instead
+    assert list(delisted.trades.ticker) == []
+    assert delisted.equity[-1] == pytest.approx(1_000_000.0)

@@ -55,6 +55,11 @@ def backtest_params(request: BacktestRequest) -> dict[str, Any]:
                 )
             ],
         )
+    if request.risk is not None and not request.risk_management:
+        raise ValidationFailedError(
+            "risk settings apply only with risk_management true",
+            [ErrorDetail(loc=("body", "risk"), msg="not allowed with risk_management false")],
+        )
     risk = request.risk or RiskSettings()
     # a defaulted enum field holds its plain default string: no serializer warning for it
     params = request.model_dump(mode="json", warnings=False)
