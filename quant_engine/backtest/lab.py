@@ -26,7 +26,14 @@ from quant_engine.backtest.store import BacktestStore
 from quant_engine.backtest.walkforward import block_starts, walk_forward_scores
 from quant_engine.core.errors import ArtifactCorruptError, ErrorDetail, ValidationFailedError
 from quant_engine.data.cancel import CancelToken, ProgressCallback
-from quant_engine.features import EQUAL_WEIGHT, FeatureSet, Panel, load_panel, universe_mask
+from quant_engine.features import (
+    EQUAL_WEIGHT,
+    FeatureSet,
+    Panel,
+    as_date,
+    load_panel,
+    universe_mask,
+)
 from quant_engine.models.config import LightGBMParams, TrainConfig
 from quant_engine.models.pipeline import DAYS_PER_YEAR, SURVIVORSHIP_WARNING, resolve_end
 from quant_engine.models.research import Research
@@ -45,10 +52,6 @@ def _json_float(value: float) -> float | None:
     return float(value) if math.isfinite(value) else None
 
 
-def _day(dates: np.ndarray, row: int) -> dt.date:
-    return dt.date.fromisoformat(str(dates[row]))
-
-
 class BacktestLab:
     """Runs and reads backtests; artifacts under ``home/artifacts/backtests``."""
 
@@ -65,9 +68,11 @@ class BacktestLab:
 
     # -------------------------------------------------------------- checks
 
-    def check(self, params: Mapping[str, Any]) -> None:
+    def check(self, params: Mapping[str, Any], panel: Panel | None = None) -> None:
         """Refuse, before any work is queued, what the data or registry cannot serve:
-        unknown tickers or benchmark, a version without the horizon or feature mode."""
+        unknown tickers or benchmark, a version without the horizon or feature mode, a
+        window without an out-of-sample day. ``panel``: the stored panel when the caller
+        has loaded it already (it is loaded here otherwise)."""
         manifest = self.research.store.manifest()
         known = set(manifest.tickers) if manifest else set()
         stocks = {
@@ -92,7 +97,7 @@ class BacktestLab:
             )
         version = str(params["version"])
         if version == WALK_FORWARD:
-            self._check_walk_forward(params)
+            self._check_walk_forward(params, self._window(params, panel))
             return
         loaded = self.research.resolve(version)
         horizons = [record.horizon for record in loaded.horizons]
@@ -106,14 +111,16 @@ class BacktestLab:
                 f"{loaded.version} uses feature_mode {loaded.feature_mode}",
                 [ErrorDetail(loc=("body", "feature_mode"), msg=f"must be {loaded.feature_mode}")],
             )
-        panel = load_panel(self.research.store)
-        panel = panel.cut(resolve_end(panel, _date(params.get("end"))))
-        version_scores_window(loaded, int(params["horizon"]), panel)
+        version_scores_window(loaded, int(params["horizon"]), self._window(params, panel))
 
-    def _check_walk_forward(self, params: Mapping[str, Any]) -> None:
+    def _window(self, params: Mapping[str, Any], panel: Panel | None) -> Panel:
+        """``panel`` (the stored one when None) cut at the request's end."""
+        if panel is None:
+            panel = load_panel(self.research.store)
+        return panel.cut(resolve_end(panel, _date(params.get("end"))))
+
+    def _check_walk_forward(self, params: Mapping[str, Any], panel: Panel) -> None:
         """The window and the block settings fit the stored data (422 otherwise)."""
-        panel = load_panel(self.research.store)
-        panel = panel.cut(resolve_end(panel, _date(params.get("end"))))
         settings = params.get("walk_forward") or {}
         try:
             starts = block_starts(
@@ -143,9 +150,9 @@ class BacktestLab:
         progress: ProgressCallback | None = None,
     ) -> dict[str, Any]:
         """Run one backtest (``BacktestParams``); returns the ``BacktestResult``."""
-        self.check(params)
         benchmark = str(params["benchmark"])
         panel = load_panel(self.research.store, benchmark=benchmark)
+        self.check(params, panel)
         warnings: list[str] = []
         if panel.benchmark_name != benchmark:
             warnings.append(
@@ -189,13 +196,13 @@ class BacktestLab:
         )
 
     def _window_start(self, panel: Panel, years: int, warnings: list[str]) -> int:
-        end = _day(panel.dates, len(panel.dates) - 1)
+        end = as_date(panel.dates[-1])
         wanted = end - dt.timedelta(days=round(years * DAYS_PER_YEAR))
         row = int(np.searchsorted(panel.dates, np.datetime64(wanted, "D"), side="right"))
         if row == 0:
             warnings.append(
                 f"years={years} asks for data from {wanted}; the window starts at the first "
-                f"stored date {_day(panel.dates, 0)}"
+                f"stored date {as_date(panel.dates[0])}"
             )
         return row
 
@@ -235,7 +242,7 @@ class BacktestLab:
             cancel=cancel,
             progress=progress,
         )
-        versions = tuple(f"walk_forward:{_day(panel.dates, b.start)}" for b in result.blocks)
+        versions = tuple(f"walk_forward:{as_date(panel.dates[b.start])}" for b in result.blocks)
         first = result.blocks[0].start if result.blocks else None
         return Scores(result.scores, first, versions, result.warnings)
 
@@ -272,8 +279,8 @@ class BacktestLab:
             "backtest_id": backtest_id,
             "created_at": self._clock().isoformat(),
             "request": dict(params),
-            "window_start": _day(result.dates, 0).isoformat(),
-            "window_end": _day(result.dates, len(result.dates) - 1).isoformat(),
+            "window_start": as_date(result.dates[0]).isoformat(),
+            "window_end": as_date(result.dates[-1]).isoformat(),
             "versions": list(scores.versions),
             "universe_fingerprint": panel.universe_fingerprint,
             "engine_version": ENGINE_VERSION,

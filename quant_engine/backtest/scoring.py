@@ -9,14 +9,13 @@ scores are :mod:`quant_engine.backtest.walkforward`'s.
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
 from quant_engine.core.errors import ErrorDetail, ValidationFailedError
-from quant_engine.features import FeatureSet, Panel
+from quant_engine.features import FeatureSet, Panel, as_date
 from quant_engine.models.registry import ModelVersion
 
 FloatArray = npt.NDArray[np.float64]
@@ -36,10 +35,6 @@ class Scores:
     warnings: tuple[str, ...]
 
 
-def _day(dates: npt.NDArray[np.datetime64], row: int) -> dt.date:
-    return dt.date.fromisoformat(str(dates[row]))
-
-
 def version_scores_window(version: ModelVersion, horizon: int, panel: Panel) -> int:
     """The first row of ``panel`` out of the version's sample: its training end plus
     ``horizon`` trading days. Raises ``ValidationFailedError`` naming that date when the
@@ -51,7 +46,7 @@ def version_scores_window(version: ModelVersion, horizon: int, panel: Panel) -> 
         raise ValidationFailedError(
             f"{version.version} was trained up to {version.training_window[1]}: the first "
             f"usable date is {horizon + 1} trading days later, after the last date of the "
-            f"window {_day(panel.dates, len(panel.dates) - 1)}",
+            f"window {as_date(panel.dates[-1])}",
             [ErrorDetail(loc=("body", "version"), msg="no out-of-sample day in the window")],
         )
     return first_usable
@@ -71,7 +66,7 @@ def version_scores(
     if first > start_row:
         warnings.append(
             f"window clipped to the out-of-sample part of {version.version}: it starts at "
-            f"{_day(panel.dates, first)} (training end {version.training_window[1]} + "
+            f"{as_date(panel.dates[first])} (training end {version.training_window[1]} + "
             f"{horizon} trading days)"
         )
     values = np.full((len(panel.dates), len(panel.tickers)), np.nan)

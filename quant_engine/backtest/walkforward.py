@@ -28,7 +28,7 @@ import numpy as np
 from quant_engine.core.errors import ErrorDetail, ValidationFailedError
 from quant_engine.data.cancel import CancelToken, ProgressCallback, is_cancelled
 from quant_engine.data.models import FloatArray
-from quant_engine.features import FeatureSet, Panel, universe_mask
+from quant_engine.features import FeatureSet, Panel, as_date, universe_mask
 from quant_engine.models.config import TrainConfig
 from quant_engine.models.pipeline import prepare_training
 from quant_engine.models.trainer import TrainingCancelled, predict, train
@@ -61,10 +61,6 @@ class WalkForwardResult:
 
 def _invalid(message: str, field_name: str) -> ValidationFailedError:
     return ValidationFailedError(message, [ErrorDetail(loc=(field_name,), msg=message)])
-
-
-def _as_date(value: np.datetime64) -> dt.date:
-    return dt.date.fromisoformat(str(value.astype("datetime64[D]")))
 
 
 def block_starts(n_dates: int, *, retrain_every: int, min_train_days: int) -> list[int]:
@@ -124,7 +120,7 @@ def walk_forward_scores(
         stop = min(start + retrain_every, len(panel.dates))
         if progress is not None:
             progress((number - 1) / len(starts), f"block {number} of {len(starts)}: training")
-        end = _as_date(panel.dates[start - 1 - config.embargo_days])
+        end = as_date(panel.dates[start - 1 - config.embargo_days])
         block_config = dataclasses.replace(config, horizons=(horizon,), end=end)
         prepared = prepare_training(panel, features, block_config)
         trained = train(prepared.data, block_config, cancel=cancel).horizons[0]
@@ -142,7 +138,7 @@ def walk_forward_scores(
         )
     if progress is not None:
         progress(1.0, "walk-forward done")
-    first = _as_date(panel.dates[starts[0]])
+    first = as_date(panel.dates[starts[0]])
     warnings.insert(0, f"days before {first} have no out-of-sample score (min_train_days)")
     return WalkForwardResult(
         scores=scores, horizon=horizon, blocks=tuple(blocks), warnings=tuple(warnings)

@@ -17,7 +17,7 @@ from quant_engine.features.catalog import (
 )
 from quant_engine.features.compute import FeatureSet, compute_features
 from quant_engine.features.labels import forward_returns
-from quant_engine.features.panel import EQUAL_WEIGHT, Panel, load_panel
+from quant_engine.features.panel import EQUAL_WEIGHT, Panel, as_date, load_panel
 from quant_engine.features.universe import universe_mask
 
 __all__ = [
@@ -30,6 +30,7 @@ __all__ = [
     "FeatureSet",
     "FeatureSpec",
     "Panel",
+    "as_date",
     "cache_key",
     "compute_features",
     "feature_specs",

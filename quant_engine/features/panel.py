@@ -26,6 +26,12 @@ DEFAULT_BENCHMARK = "SP500"
 
 NDArrayT = TypeVar("NDArrayT", bound=np.ndarray)
 
+
+def as_date(value: np.datetime64) -> dt.date:
+    """A trading day of a ``datetime64`` date axis as a calendar ``date``."""
+    return dt.date.fromisoformat(str(value.astype("datetime64[D]")))
+
+
 _PRICE_FIELDS = ("open", "high", "low", "close", "adj_close", "volume")
 
 

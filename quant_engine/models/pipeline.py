@@ -27,6 +27,7 @@ from quant_engine.data.cancel import CancelToken, ProgressCallback
 from quant_engine.features import (
     FeatureSet,
     Panel,
+    as_date,
     feature_specs,
     forward_returns,
     universe_mask,
@@ -54,26 +55,22 @@ class PreparedTraining:
     warnings: tuple[str, ...]
 
 
-def _as_date(value: np.datetime64) -> dt.date:
-    return dt.date.fromisoformat(str(value.astype("datetime64[D]")))
-
-
 def resolve_end(panel: Panel, end: dt.date | None) -> dt.date:
     """The last trading day ``<= end`` (default: the panel's last date).
 
     Raises ``ValidationFailedError`` naming ``end`` when it is before the first date.
     """
-    last = _as_date(panel.dates[-1])
+    last = as_date(panel.dates[-1])
     if end is None or end >= last:
         return last
     rows = int(np.searchsorted(panel.dates, np.datetime64(end, "D"), side="right"))
     if rows == 0:
-        first = _as_date(panel.dates[0])
+        first = as_date(panel.dates[0])
         raise ValidationFailedError(
             f"end {end} is before the first stored date {first}",
             [ErrorDetail(loc=("body", "end"), msg=f"must be on or after {first}")],
         )
-    return _as_date(panel.dates[rows - 1])
+    return as_date(panel.dates[rows - 1])
 
 
 def prepare_training(panel: Panel, features: FeatureSet, config: TrainConfig) -> PreparedTraining:
@@ -90,7 +87,7 @@ def prepare_training(panel: Panel, features: FeatureSet, config: TrainConfig) ->
     if first == 0:
         warnings.append(
             f"years={config.years} asks for data from {start_wanted}; the window starts at "
-            f"the first stored date {_as_date(cut_panel.dates[0])}"
+            f"the first stored date {as_date(cut_panel.dates[0])}"
         )
     if not config.survivorship:
         warnings.append(SURVIVORSHIP_WARNING)
@@ -106,7 +103,7 @@ def prepare_training(panel: Panel, features: FeatureSet, config: TrainConfig) ->
         labels=labels,
         mask=mask[first:],
     )
-    window = (_as_date(data.dates[0]), _as_date(data.dates[-1]))
+    window = (as_date(data.dates[0]), as_date(data.dates[-1]))
     return PreparedTraining(data=data, window=window, warnings=tuple(warnings))
 
 

@@ -35,7 +35,7 @@ from quant_engine.core.errors import (
     NotFoundError,
     ValidationFailedError,
 )
-from quant_engine.features import FeatureSet, Panel, feature_specs, universe_mask
+from quant_engine.features import FeatureSet, Panel, as_date, feature_specs, universe_mask
 from quant_engine.models.registry import ModelVersion
 
 logger = logging.getLogger(__name__)
@@ -99,7 +99,7 @@ def resolve_as_of(panel: Panel, as_of: dt.date | None) -> dt.date:
             f"as_of {as_of} is before the first stored date",
             [ErrorDetail(loc=("body", "as_of"), msg="no trading day on or before it")],
         )
-    return dt.date.fromisoformat(str(panel.dates[rows - 1]))
+    return as_date(panel.dates[rows - 1])
 
 
 def _validate(

@@ -22,6 +22,7 @@ import {
 import { arrayBoundsOf, boundsOf } from "../bounds";
 import { Empty, ErrorMessage, Loading } from "../components/Feedback";
 import { LiveJobCard } from "../components/JobLive";
+import { CheckField } from "../components/CheckField";
 import { NumberField } from "../components/NumberField";
 import { FEATURE_MODES, LIGHTGBM_FIELDS, isOneOf } from "../contract";
 import { formatDateTime, shortId } from "../format";
@@ -42,9 +43,6 @@ function BacktestForm({ onStarted }: { onStarted: (jobId: string) => void }) {
   const modeId = useId();
   const endId = useId();
   const benchmarkId = useId();
-  const survivorshipId = useId();
-  const fullUniverseId = useId();
-  const riskId = useId();
   const tickerBounds = arrayBoundsOf("BacktestRequest", "tickers");
   const page = models.data;
 
@@ -176,33 +174,21 @@ function BacktestForm({ onStarted }: { onStarted: (jobId: string) => void }) {
           ))}
           <div className="field">
             <span className="field-label">Universe and risk</span>
-            <span className="check">
-              <input
-                id={survivorshipId}
-                type="checkbox"
-                checked={draft.survivorship}
-                onChange={(event) => setDraft((d) => ({ ...d, survivorship: event.target.checked }))}
-              />
-              <label htmlFor={survivorshipId}>Survivorship-free (point-in-time)</label>
-            </span>
-            <span className="check">
-              <input
-                id={fullUniverseId}
-                type="checkbox"
-                checked={draft.fullUniverse}
-                onChange={(event) => setDraft((d) => ({ ...d, fullUniverse: event.target.checked }))}
-              />
-              <label htmlFor={fullUniverseId}>Full universe (not only the 100 most liquid)</label>
-            </span>
-            <span className="check">
-              <input
-                id={riskId}
-                type="checkbox"
-                checked={draft.riskManagement}
-                onChange={(event) => setDraft((d) => ({ ...d, riskManagement: event.target.checked }))}
-              />
-              <label htmlFor={riskId}>Risk management (stop-loss, drawdown brake)</label>
-            </span>
+            <CheckField
+              label="Survivorship-free (point-in-time)"
+              checked={draft.survivorship}
+              onChange={(checked) => setDraft((d) => ({ ...d, survivorship: checked }))}
+            />
+            <CheckField
+              label="Full universe (not only the 100 most liquid)"
+              checked={draft.fullUniverse}
+              onChange={(checked) => setDraft((d) => ({ ...d, fullUniverse: checked }))}
+            />
+            <CheckField
+              label="Risk management (stop-loss, drawdown brake)"
+              checked={draft.riskManagement}
+              onChange={(checked) => setDraft((d) => ({ ...d, riskManagement: checked }))}
+            />
           </div>
         </div>
         {draft.riskManagement && (

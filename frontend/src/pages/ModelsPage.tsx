@@ -5,6 +5,7 @@ import { Link } from "react-router";
 import { RoleBadge } from "../components/Badges";
 import { Empty, ErrorMessage, Loading } from "../components/Feedback";
 import { LiveJobCard } from "../components/JobLive";
+import { CheckField } from "../components/CheckField";
 import { NumberField } from "../components/NumberField";
 import { arrayBoundsOf, boundsOf } from "../bounds";
 import { FEATURE_MODES, LIGHTGBM_FIELDS, type FeatureMode, isOneOf } from "../contract";
@@ -47,8 +48,6 @@ function TrainPanel() {
   const horizonsId = useId();
   const modeId = useId();
   const endId = useId();
-  const survivorshipId = useId();
-  const fullUniverseId = useId();
   const horizonBounds = arrayBoundsOf("TrainRequest", "horizons");
 
   const submit = (event: FormEvent) => {
@@ -134,24 +133,16 @@ function TrainPanel() {
           ))}
           <div className="field">
             <span className="field-label">Universe</span>
-            <span className="check">
-              <input
-                id={survivorshipId}
-                type="checkbox"
-                checked={draft.survivorship}
-                onChange={(event) => setDraft((d) => ({ ...d, survivorship: event.target.checked }))}
-              />
-              <label htmlFor={survivorshipId}>Survivorship-free (point-in-time)</label>
-            </span>
-            <span className="check">
-              <input
-                id={fullUniverseId}
-                type="checkbox"
-                checked={draft.fullUniverse}
-                onChange={(event) => setDraft((d) => ({ ...d, fullUniverse: event.target.checked }))}
-              />
-              <label htmlFor={fullUniverseId}>Full universe (not only the 100 most liquid)</label>
-            </span>
+            <CheckField
+              label="Survivorship-free (point-in-time)"
+              checked={draft.survivorship}
+              onChange={(checked) => setDraft((d) => ({ ...d, survivorship: checked }))}
+            />
+            <CheckField
+              label="Full universe (not only the 100 most liquid)"
+              checked={draft.fullUniverse}
+              onChange={(checked) => setDraft((d) => ({ ...d, fullUniverse: checked }))}
+            />
           </div>
         </div>
         <fieldset className="subform">

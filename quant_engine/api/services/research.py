@@ -50,7 +50,7 @@ def train_params(request: TrainRequest) -> dict[str, Any]:
         folds=request.folds,
         embargo_days=request.embargo_days,
         seed=request.seed,
-        lightgbm=LightGBMParams.model_validate(lightgbm.model_dump()),
+        lightgbm=lightgbm,
     )
     return params.model_dump(mode="json")
 
