@@ -22,6 +22,7 @@ BENCHMARKS = (
     "bench.research",
     "bench.backtest",
     "bench.loop_lag",
+    "bench.health",
 )
 
 

@@ -108,7 +108,7 @@ def _finish(base_url: str, headers: dict[str, str], reply: httpx.Response) -> di
 
 def seed_research(base_url: str, headers: dict[str, str]) -> str:
     """Train two small versions (v1 champion, v2 challenger, so there is something to
-    promote), generate the champion's signals and run one short walk-forward backtest;
+    promote), generate signals of both and run one short walk-forward backtest;
     returns the backtest's id."""
     for seed in (0, 1):
         train = httpx.post(
@@ -118,10 +118,17 @@ def seed_research(base_url: str, headers: dict[str, str]) -> str:
             timeout=30,
         )
         _finish(base_url, headers, train)
-    signals = httpx.post(
-        f"{base_url}/api/v1/signals/generate", json={}, headers=headers, timeout=30
-    )
-    _finish(base_url, headers, signals)
+    # the newest set of the champion, and sets of both versions whose labels have matured,
+    # so the tracking operations have IC and disagreement points to answer with
+    for body in (
+        {},
+        {"version": "v1", "as_of": "2018-10-01"},
+        {"version": "v2", "as_of": "2018-10-01"},
+    ):
+        signals = httpx.post(
+            f"{base_url}/api/v1/signals/generate", json=body, headers=headers, timeout=30
+        )
+        _finish(base_url, headers, signals)
     backtest = httpx.post(
         f"{base_url}/api/v1/backtests", json=SEED_BACKTEST, headers=headers, timeout=30
     )

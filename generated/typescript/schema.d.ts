@@ -642,6 +642,162 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/health/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The system's status, one component at a time
+         * @description Every component is computed on each call: `data_freshness`, `model_age`, `ic_trend`,
+         *     `disagreement`, `job_queue`, `disk`, `registry`, `cache`. `overall` is the worst
+         *     component status.
+         *
+         *     **Errors are components here, not responses.** The status of the system is exactly
+         *     what this operation is asked for, so a component that cannot be computed (an
+         *     unreadable registry, corrupt model metadata, a corrupt or locked `tracking.db`, an
+         *     unreadable data store) is reported as `critical` with the reason in its `message`,
+         *     and the response is still `200` with `ok: true`. Every other operation answers a
+         *     failure with `ok: false` and a non-2xx status.
+         *
+         *     Thresholds are named settings (environment variables with defaults):
+         *
+         *     | component | value (unit) | warning | critical |
+         *     |---|---|---|---|
+         *     | data_freshness | business days from the last stored date to today (sample data: to the sample's end, so 0) | > `QE_FRESHNESS_WARNING_BDAYS` (3) | > `QE_FRESHNESS_CRITICAL_BDAYS` (10); no data |
+         *     | model_age | days since the champion was trained (UTC) | > `QE_MODEL_AGE_WARNING_DAYS` (30); no champion | > `QE_MODEL_AGE_CRITICAL_DAYS` (90) |
+         *     | ic_trend | mean daily rank IC of the champion's last `QE_IC_TREND_DATES` (20) matured out-of-sample signal dates | < `QE_IC_WARNING` (0); none matured yet | < `QE_IC_CRITICAL` (-0.05) |
+         *     | disagreement | rank correlation of champion and challenger scores on their latest common date | < `QE_DISAGREEMENT_WARNING` (0.5) | — |
+         *     | job_queue | jobs waiting for a slot | ≥ `QE_QUEUE_WARNING_RATIO` (0.8) × `QE_MAX_QUEUED` | = `QE_MAX_QUEUED` (full) |
+         *     | disk | free GiB under `QE_HOME` | < `QE_DISK_WARNING_GIB` (2) | < `QE_DISK_CRITICAL_GIB` (0.5) |
+         *     | registry | 1 readable, 0 not | — | unreadable, or the champion's metadata is corrupt |
+         *     | cache | response-cache hit rate since start | < `QE_CACHE_HIT_WARNING` (0.2) after `QE_CACHE_MIN_LOOKUPS` (100) lookups | — |
+         *
+         *     `value` is null where there is nothing to measure (no champion, no challenger) or
+         *     the component could not be computed; `threshold` is the value the next worse
+         *     status starts at (null when none applies).
+         */
+        get: operations["getQuickStatus"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/health/model-age": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * How old the champion is
+         * @description The champion's version, when it was trained (UTC, ISO 8601 with offset) and its age
+         *     in days. A timestamp stored without an offset is read as UTC. No champion yet is
+         *     `404 NOT_FOUND`; an unreadable registry is `503 UNAVAILABLE`; corrupt champion
+         *     metadata is `422 ARTIFACT_CORRUPT` naming the file.
+         */
+        get: operations["getModelAge"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/health/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Stored status snapshots of one component, with their trend
+         * @description The snapshots of `component` taken between `since` and `until` (inclusive, default:
+         *     the last 7 days up to now), oldest first; at most `limit`, the newest ones when
+         *     there are more (`truncated` is then true). A snapshot is written at startup and
+         *     every `QE_HEALTH_INTERVAL_S` seconds (default 300).
+         *
+         *     `trend` is the least-squares slope of `value` per day (time measured from the first
+         *     point, in days of 86,400 s) over exactly the returned points that have a value, and
+         *     its direction: `flat` when |slope| is below the component's tolerance (`tolerance`,
+         *     per day: data_freshness 0.01 business days, model_age 0.01 days, ic_trend 0.0005,
+         *     disagreement 0.0005, job_queue 0.01 jobs, disk 0.01 GiB, registry 0.001, cache
+         *     0.0005), else `up` or `down`. `trend` is null with fewer than two valued points.
+         */
+        get: operations["getHealthHistory"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tracking/ic": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Realized daily IC of a version's signals
+         * @description Every stored signal set of `version` (default: the champion) and `horizon`
+         *     (default: its first) is scored once its label has matured, i.e. once the data has
+         *     the open `horizon + 1` trading days after `as_of`: the Pearson IC and the Spearman
+         *     rank IC of its scores against the realized forward returns
+         *     `open[t+1+h] / open[t+1] − 1` (split- and dividend-adjusted opens) over the names
+         *     that have both. Scoring runs after every data refresh and every signal generation
+         *     and is idempotent. Points with `in_sample: true` were scored on dates the version
+         *     was trained on and are excluded from the rolling means and from `ic_trend`.
+         *     `window` sets the rolling mean's length (in scored out-of-sample dates).
+         *
+         *     A corrupt or unreadable `tracking.db` is `503 UNAVAILABLE` naming the file (it is
+         *     never replaced).
+         */
+        get: operations["getIcHistory"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tracking/disagreement": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * How much champion and challenger disagree, date by date
+         * @description For every date on which both versions have a stored signal set of `horizon`, the
+         *     Spearman rank correlation of their scores over their common tickers and the
+         *     overlap of their top-`N` sets (`|top_A ∩ top_B| / N`, N = `QE_DISAGREEMENT_TOP_N`,
+         *     default 20, or fewer when fewer names are common). Defaults: the champion, the
+         *     newest challenger (a version governance kept without promoting or that has not
+         *     been judged, and not retired), the champion's first horizon. Recorded after every
+         *     signal generation; `window` is the rolling mean's length.
+         */
+        get: operations["getDisagreement"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1800,6 +1956,154 @@ export interface components {
             /** @constant */
             ok: true;
             data: components["schemas"]["BenchmarkSeries"];
+            error: null;
+            meta: components["schemas"]["Meta"];
+        };
+        /**
+         * @description `ok`, `warning` or `critical` (worst).
+         * @enum {string}
+         */
+        StatusLevel: "ok" | "warning" | "critical";
+        /** @enum {string} */
+        StatusComponentName: "data_freshness" | "model_age" | "ic_trend" | "disagreement" | "job_queue" | "disk" | "registry" | "cache";
+        StatusComponent: {
+            name: components["schemas"]["StatusComponentName"];
+            status: components["schemas"]["StatusLevel"];
+            /** @description The measured value (unit per component, see getQuickStatus). */
+            value: number | null;
+            /** @description Where the next worse status starts (null when none applies). */
+            threshold: number | null;
+            /** @description What the value means, or why the component could not be computed. */
+            message: string;
+        };
+        QuickStatus: {
+            overall: components["schemas"]["StatusLevel"];
+            /**
+             * Format: date-time
+             * @description When the status was computed (UTC).
+             */
+            at: string;
+            components: components["schemas"]["StatusComponent"][];
+        };
+        QuickStatusEnvelope: {
+            /** @constant */
+            ok: true;
+            data: components["schemas"]["QuickStatus"];
+            error: null;
+            meta: components["schemas"]["Meta"];
+        };
+        ModelAge: {
+            version: components["schemas"]["ModelVersionName"];
+            /**
+             * Format: date-time
+             * @description When the champion was trained, UTC with offset.
+             */
+            trained_at: string;
+            /** @description Days (86,400 s) from `trained_at` to now. */
+            age_days: number;
+        };
+        ModelAgeEnvelope: {
+            /** @constant */
+            ok: true;
+            data: components["schemas"]["ModelAge"];
+            error: null;
+            meta: components["schemas"]["Meta"];
+        };
+        HealthPoint: {
+            /**
+             * Format: date-time
+             * @description When the snapshot was taken (UTC, microseconds).
+             */
+            at: string;
+            value: number | null;
+            status: components["schemas"]["StatusLevel"];
+        };
+        /** @enum {string} */
+        TrendDirection: "up" | "down" | "flat";
+        Trend: {
+            /** @description Least-squares slope of value per day over the valued points. */
+            slope_per_day: number;
+            direction: components["schemas"]["TrendDirection"];
+            /** @description |slope| below this is `flat`. */
+            tolerance: number;
+            /** @description How many points the fit used. */
+            points: number;
+        };
+        HealthHistory: {
+            component: components["schemas"]["StatusComponentName"];
+            /** Format: date-time */
+            since: string;
+            /** Format: date-time */
+            until: string;
+            points: components["schemas"]["HealthPoint"][];
+            /** @description More snapshots matched than `limit`; the oldest were left out. */
+            truncated: boolean;
+            trend: components["schemas"]["Trend"] | null;
+        };
+        HealthHistoryEnvelope: {
+            /** @constant */
+            ok: true;
+            data: components["schemas"]["HealthHistory"];
+            error: null;
+            meta: components["schemas"]["Meta"];
+        };
+        IcPoint: {
+            /**
+             * Format: date
+             * @description The signal date (`as_of`).
+             */
+            date: string;
+            /** @description Pearson correlation of scores and realized returns (null below 3 names). */
+            ic: number | null;
+            /** @description Spearman correlation of scores and realized returns. */
+            rank_ic: number | null;
+            /** @description Tickers with both a score and a realized return. */
+            names: number;
+            in_sample: boolean;
+            /** @description Mean IC of the last `window` out-of-sample points up to this one. */
+            rolling_ic: number | null;
+            rolling_rank_ic: number | null;
+        };
+        IcHistory: {
+            version: components["schemas"]["ModelVersionName"];
+            horizon: components["schemas"]["Horizon"];
+            window: number;
+            points: components["schemas"]["IcPoint"][];
+            /** @description Mean IC over every out-of-sample point. */
+            mean_ic: number | null;
+            mean_rank_ic: number | null;
+            /** @description Out-of-sample points with a rank IC. */
+            scored_dates: number;
+        };
+        IcHistoryEnvelope: {
+            /** @constant */
+            ok: true;
+            data: components["schemas"]["IcHistory"];
+            error: null;
+            meta: components["schemas"]["Meta"];
+        };
+        DisagreementPoint: {
+            /** Format: date */
+            date: string;
+            /** @description Spearman correlation of the two versions' scores (null below 3 names). */
+            rank_correlation: number | null;
+            top_overlap: number;
+            top_n: number;
+            /** @description Tickers both versions scored. */
+            names: number;
+            rolling_rank_correlation: number | null;
+        };
+        DisagreementHistory: {
+            champion: components["schemas"]["ModelVersionName"];
+            challenger: components["schemas"]["ModelVersionName"];
+            horizon: components["schemas"]["Horizon"];
+            window: number;
+            points: components["schemas"]["DisagreementPoint"][];
+        };
+        DisagreementHistoryEnvelope: {
+            /** @constant */
+            ok: true;
+            data: components["schemas"]["DisagreementHistory"];
             error: null;
             meta: components["schemas"]["Meta"];
         };
@@ -3050,6 +3354,148 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             422: components["responses"]["ValidationError"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getQuickStatus: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The status of every component. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QuickStatusEnvelope"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            422: components["responses"]["ValidationError"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getModelAge: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The champion's age. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelAgeEnvelope"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ArtifactCorruptOrInvalid"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getHealthHistory: {
+        parameters: {
+            query: {
+                component: components["schemas"]["StatusComponentName"];
+                since?: string;
+                until?: string;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The snapshots and their trend. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HealthHistoryEnvelope"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            422: components["responses"]["ValidationError"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getIcHistory: {
+        parameters: {
+            query?: {
+                version?: components["schemas"]["ModelVersionRef"];
+                horizon?: components["schemas"]["Horizon"];
+                window?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The daily IC series. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IcHistoryEnvelope"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ArtifactCorruptOrInvalid"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getDisagreement: {
+        parameters: {
+            query?: {
+                champion?: components["schemas"]["ModelVersionRef"];
+                challenger?: components["schemas"]["ModelVersionName"];
+                horizon?: components["schemas"]["Horizon"];
+                window?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The daily disagreement series. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DisagreementHistoryEnvelope"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ArtifactCorruptOrInvalid"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
         };

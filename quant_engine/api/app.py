@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import gc
 import logging
 from collections.abc import AsyncIterator
@@ -22,12 +23,13 @@ from quant_engine.api.deps import API_PREFIX
 from quant_engine.api.errors import install_error_handlers
 from quant_engine.api.middleware import RequestContextMiddleware
 from quant_engine.api.routers import backtests as backtests_routes
-from quant_engine.api.routers import data, jobs, pricing, research, system
+from quant_engine.api.routers import data, health, jobs, pricing, research, system
+from quant_engine.api.services.health import snapshot
 from quant_engine.api.state import AppState
 from quant_engine.api.ui import DEFAULT_UI_DIR, install_ui
 from quant_engine.backtest.lab import BacktestLab
 from quant_engine.core import logbuffer
-from quant_engine.core.errors import ArtifactCorruptError
+from quant_engine.core.errors import ArtifactCorruptError, UnavailableError
 from quant_engine.core.settings import Settings
 from quant_engine.core.tasks import TaskSupervisor
 from quant_engine.data import Store
@@ -43,7 +45,9 @@ from quant_engine.jobs.catalog import (
     predict_job,
     train_job,
 )
+from quant_engine.models.monitoring import Monitor
 from quant_engine.models.research import Research
+from quant_engine.tracking import open_trackers
 
 __all__ = ["API_PREFIX", "create_app"]
 JOBS_DATABASE = "jobs.sqlite3"
@@ -60,12 +64,16 @@ def _build_state(settings: Settings, contract: Contract) -> AppState:
     backtests = BacktestLab(research, settings.home)
     job_store = JobStore(settings.state_dir / JOBS_DATABASE)
     supervisor = TaskSupervisor()
+    trackers = open_trackers(settings.state_dir)  # opens no file: a corrupt one is reported
+    monitor = Monitor(
+        research, trackers.ic, trackers.disagreement, top_n=settings.disagreement_top_n
+    )
     runner = JobRunner(
         job_store,
         {
-            DATA_REFRESH: data_refresh_job(store, settings.data_dir),
+            DATA_REFRESH: data_refresh_job(store, settings.data_dir, monitor),
             TRAIN: train_job(research),
-            PREDICT: predict_job(research),
+            PREDICT: predict_job(research, monitor),
             BACKTEST: backtest_job(backtests),
         },
         max_concurrent=settings.max_concurrent_jobs,
@@ -86,6 +94,8 @@ def _build_state(settings: Settings, contract: Contract) -> AppState:
         job_store=job_store,
         runner=runner,
         tasks=supervisor,
+        trackers=trackers,
+        monitor=monitor,
     )
 
 
@@ -107,9 +117,25 @@ async def _start_services(state: AppState) -> None:
     state.runner.add_listener(on_job_event)
     cache.invalidate_on_data_refresh()
     await state.runner.start()
+    state.tasks.spawn(_snapshotter(state), name="health-snapshotter")
     if state.settings.auto_import and await asyncio.to_thread(_needs_initial_import, state):
         record = await state.runner.submit(DATA_REFRESH, {"force": False}, owner=None)
         logger.info("store is empty or stale: started data refresh job %s", record.job_id)
+
+
+async def _snapshotter(state: AppState) -> None:
+    """Store a status snapshot at startup and every ``QE_HEALTH_INTERVAL_S`` seconds.
+
+    A snapshot that cannot be stored (the history database is locked or corrupt) is
+    logged and the next one is tried on schedule.
+    """
+    interval = state.settings.health_interval_s
+    while True:
+        try:
+            await asyncio.to_thread(snapshot, state, dt.datetime.now(dt.UTC))
+        except UnavailableError as error:
+            logger.warning("health snapshot not stored: %s", error.message)
+        await asyncio.sleep(interval)
 
 
 def _needs_initial_import(state: AppState) -> bool:
@@ -171,6 +197,7 @@ def _add_api_routes(app: FastAPI) -> None:
         jobs.router,
         research.router,
         backtests_routes.router,
+        health.router,
     ):
         app.router.routes.extend(router.routes)
 

@@ -91,3 +91,27 @@ def query_date(name: str, value: str | None) -> dt.date | None:
             f"{name} is not a valid date: {value!r}",
             [ErrorDetail(loc=("query", name), msg="expected a calendar date YYYY-MM-DD")],
         ) from None
+
+
+DATETIME_PATTERN = r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$"
+
+
+def query_datetime(name: str, value: str | None) -> dt.datetime | None:
+    """An RFC 3339 date-time query parameter (offset required) as an aware UTC datetime;
+    422 naming it when it is no real instant (``2021-02-30T00:00:00Z``). Digits past
+    microseconds are truncated."""
+    if value is None:
+        return None
+    text = value.upper().replace("Z", "+00:00")
+    head, dot, rest = text.partition(".")
+    if dot:  # Python reads at most 6 fractional digits
+        digits = rest[: len(rest) - 6]
+        text = f"{head}.{digits[:6].ljust(6, '0')}{rest[-6:]}"
+    try:
+        parsed = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise ValidationFailedError(
+            f"{name} is not a valid date-time: {value!r}",
+            [ErrorDetail(loc=("query", name), msg="expected an RFC 3339 date-time")],
+        ) from None
+    return parsed.astimezone(dt.UTC)

@@ -14,7 +14,9 @@ from quant_engine.core.settings import Settings
 from quant_engine.core.tasks import TaskSupervisor
 from quant_engine.data import Store
 from quant_engine.jobs import JobRunner, JobStore
+from quant_engine.models.monitoring import Monitor
 from quant_engine.models.research import Research
+from quant_engine.tracking import Trackers
 
 
 @dataclass
@@ -32,6 +34,8 @@ class AppState:
     job_store: JobStore
     runner: JobRunner
     tasks: TaskSupervisor
+    trackers: Trackers
+    monitor: Monitor
     started_monotonic: float = field(default_factory=time.monotonic)
 
     @property

@@ -57,6 +57,24 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         default=64 * 1024 * 1024, ge=1024, description="Largest accepted request body, bytes."
     )
+    # health: the snapshotter's period and the thresholds of getQuickStatus (see the contract)
+    health_interval_s: float = Field(
+        default=300.0, ge=1.0, le=86_400, description="Seconds between status snapshots."
+    )
+    freshness_warning_bdays: int = Field(default=3, ge=0)
+    freshness_critical_bdays: int = Field(default=10, ge=0)
+    model_age_warning_days: float = Field(default=30.0, ge=0)
+    model_age_critical_days: float = Field(default=90.0, ge=0)
+    ic_trend_dates: int = Field(default=20, ge=1, le=1000)
+    ic_warning: float = Field(default=0.0, ge=-1, le=1)
+    ic_critical: float = Field(default=-0.05, ge=-1, le=1)
+    disagreement_warning: float = Field(default=0.5, ge=-1, le=1)
+    disagreement_top_n: int = Field(default=20, ge=1, le=1000)
+    queue_warning_ratio: float = Field(default=0.8, gt=0, le=1)
+    disk_warning_gib: float = Field(default=2.0, ge=0)
+    disk_critical_gib: float = Field(default=0.5, ge=0)
+    cache_hit_warning: float = Field(default=0.2, ge=0, le=1)
+    cache_min_lookups: int = Field(default=100, ge=0)
 
     @field_validator("cors_origins", mode="before")
     @classmethod
@@ -94,6 +112,34 @@ class Settings(BaseSettings):
         if not isinstance(key, RSAPublicKey):
             raise ValueError("QE_JWT_PUBLIC_KEY must be an RSA public key (RS256)")
         return value
+
+    @model_validator(mode="after")
+    def _check_health_thresholds(self) -> Settings:
+        pairs = (
+            (
+                "QE_FRESHNESS_WARNING_BDAYS",
+                self.freshness_warning_bdays,
+                "QE_FRESHNESS_CRITICAL_BDAYS",
+                self.freshness_critical_bdays,
+            ),
+            (
+                "QE_MODEL_AGE_WARNING_DAYS",
+                self.model_age_warning_days,
+                "QE_MODEL_AGE_CRITICAL_DAYS",
+                self.model_age_critical_days,
+            ),
+            ("QE_IC_CRITICAL", self.ic_critical, "QE_IC_WARNING", self.ic_warning),
+            (
+                "QE_DISK_CRITICAL_GIB",
+                self.disk_critical_gib,
+                "QE_DISK_WARNING_GIB",
+                self.disk_warning_gib,
+            ),
+        )
+        for low_name, low, high_name, high in pairs:
+            if low > high:
+                raise ValueError(f"{low_name} ({low}) must not exceed {high_name} ({high})")
+        return self
 
     @model_validator(mode="after")
     def _check_auth(self) -> Settings:

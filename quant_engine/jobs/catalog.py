@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict
 from pathlib import Path
@@ -30,9 +31,11 @@ from quant_engine.jobs.models import (
     JobFunction,
     ProgressReporter,
 )
+from quant_engine.models.monitoring import Monitor
 from quant_engine.models.research import PredictionFailed, Research
 from quant_engine.models.trainer import TrainingCancelled
 
+logger = logging.getLogger(__name__)
 DATA_REFRESH = "data_refresh"
 # Job types of which at most one runs at a time (they write the same store).
 EXCLUSIVE_JOB_TYPES = frozenset({DATA_REFRESH})
@@ -52,8 +55,22 @@ def refresh_result(report: ImportReport) -> dict[str, Any]:
     }
 
 
-def data_refresh_job(store: Store, data_dir: Path | None) -> JobFunction:
-    """A job importing ``data_dir`` into ``store`` (the sample universe when None).
+def update_tracking(monitor: Monitor | None) -> None:
+    """Score the signal sets whose labels have matured; a tracking failure (a locked or
+    corrupt ``tracking.db``, no data) is logged and never fails the job that triggered it."""
+    if monitor is None:
+        return
+    try:
+        monitor.update()
+    except (UnavailableError, ArtifactCorruptError, ValidationFailedError) as error:
+        logger.warning("tracking not updated: %s", error.message)
+
+
+def data_refresh_job(
+    store: Store, data_dir: Path | None, monitor: Monitor | None = None
+) -> JobFunction:
+    """A job importing ``data_dir`` into ``store`` (the sample universe when None), then
+    scoring the signal sets whose labels the new data matures.
 
     Partial-failure rule: when more than half of the sources fail, the job fails with
     ``ITEMS_FAILED`` and still reports what it did.
@@ -79,6 +96,9 @@ def data_refresh_job(store: Store, data_dir: Path | None) -> JobFunction:
         except ArtifactCorruptError as corrupt:
             raise JobFailedError("ARTIFACT_CORRUPT", corrupt.message) from corrupt
         result = refresh_result(report)
+        if report.committed:  # new rows may mature stored signals
+            progress(0.99, "scoring matured signals")
+            update_tracking(monitor)
         sources = len(report.imported) + len(report.unchanged) + len(report.failed)
         if sources and 2 * len(report.failed) > sources:
             raise JobFailedError(
@@ -121,8 +141,9 @@ def train_job(research: Research) -> JobFunction:
     return run
 
 
-def predict_job(research: Research) -> JobFunction:
-    """A job scoring the universe with one version (``PredictParams``).
+def predict_job(research: Research, monitor: Monitor | None = None) -> JobFunction:
+    """A job scoring the universe with one version (``PredictParams``), then updating the
+    trackers (matured sets scored, champion/challenger disagreement recorded).
 
     When more than half of the tickers fail it fails with ``PREDICTION_FAILED``; the
     failed tickers with their reasons are the error's details.
@@ -136,13 +157,16 @@ def predict_job(research: Research) -> JobFunction:
         progress(0.1, "loading features")
         try:
             with research_failures():
-                return research.predict(params)
+                result = research.predict(params)
         except PredictionFailed as failed:
             details = tuple(
                 {"ticker": f.ticker, "reason": f.reason, "message": f.message}
                 for f in failed.signals.failed_tickers
             )
             raise JobFailedError("PREDICTION_FAILED", str(failed), details=details) from failed
+        progress(0.9, "updating the trackers")
+        update_tracking(monitor)
+        return result
 
     return run
 

@@ -390,15 +390,22 @@ class ModelRegistry:
             raise NotFoundError(f"model version {version!r} not found")
         return path
 
-    def load(self, version: str) -> ModelVersion:
-        """Load and verify ``version`` (``"v<N>"``): the metadata parses and every file it
-        lists matches its sha256. ``NotFoundError`` for an unknown version."""
+    def metadata(self, version: str) -> ModelVersion:
+        """Decode ``version``'s metadata without hashing its files (cheap: for status
+        checks; use :meth:`load` before using the model). ``ArtifactCorruptError`` when it
+        cannot be read or parsed, ``NotFoundError`` for an unknown version."""
         path = self._version_path(version)
         try:
             payload = (path / METADATA_FILE).read_bytes()
         except OSError as error:
             _raise_corrupt(f"{version}/{METADATA_FILE} cannot be read: {error.strerror}")
-        loaded = _decode_metadata(payload, path)
+        return _decode_metadata(payload, path)
+
+    def load(self, version: str) -> ModelVersion:
+        """Load and verify ``version`` (``"v<N>"``): the metadata parses and every file it
+        lists matches its sha256. ``NotFoundError`` for an unknown version."""
+        loaded = self.metadata(version)
+        path = loaded.path
         for name, digest in loaded.files.items():
             _verified_bytes(path, name, digest)
         return loaded
@@ -480,8 +487,8 @@ def _model_version(document: dict[str, object], path: Path) -> ModelVersion:
     if version != path.name:
         raise _MalformedError(f"version {version!r} does not match its directory {path.name!r}")
     created_at = dt.datetime.fromisoformat(_field(document, "created_at", str))
-    if created_at.tzinfo is None:
-        raise _MalformedError("created_at has no UTC offset")
+    if created_at.tzinfo is None:  # written by hand or by an older tool: read as UTC
+        created_at = created_at.replace(tzinfo=dt.UTC)
     feature_names = _str_tuple(document, "features")
     files = _files(_field(document, "files", dict))
     horizons = tuple(_horizon(item) for item in _field(document, "horizons", list))

@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -39,6 +40,8 @@ from quant_engine.features import FeatureSet, Panel, as_date, feature_specs, uni
 from quant_engine.models.registry import ModelVersion
 
 logger = logging.getLogger(__name__)
+_VERSION_DIR = re.compile(r"^v[1-9][0-9]*$")
+_HORIZON_DIR = re.compile(r"^h([1-9][0-9]*)$")
 
 STALE_BUSINESS_DAYS = 5
 FailureReason = Literal["INSUFFICIENT_HISTORY", "MISSING_FEATURES", "STALE_DATA", "UNKNOWN_TICKER"]
@@ -241,6 +244,29 @@ class SignalStore:
         """Write ``signals`` atomically (replacing a set of the same version/horizon/date)."""
         path = self._folder(signals.version, signals.horizon) / f"{signals.as_of}.json"
         atomic_write_bytes(path, json.dumps(signals.as_dict(), indent=1).encode())
+
+    def listing(self) -> list[tuple[str, int, tuple[dt.date, ...]]]:
+        """Every stored (version, horizon) with its signal dates, oldest first. Names that
+        are not ``v<N>/h<H>/<YYYY-MM-DD>.json`` are ignored."""
+        found: list[tuple[str, int, tuple[dt.date, ...]]] = []
+        if not self.root.is_dir():
+            return found
+        for version_dir in sorted(self.root.iterdir()):
+            if not _VERSION_DIR.match(version_dir.name) or not version_dir.is_dir():
+                continue
+            for horizon_dir in sorted(version_dir.iterdir()):
+                match = _HORIZON_DIR.match(horizon_dir.name)
+                if match is None or not horizon_dir.is_dir():
+                    continue
+                dates: list[dt.date] = []
+                for path in horizon_dir.glob("*.json"):
+                    try:
+                        dates.append(dt.date.fromisoformat(path.stem))
+                    except ValueError:
+                        continue
+                if dates:
+                    found.append((version_dir.name, int(match.group(1)), tuple(sorted(dates))))
+        return found
 
     def load(self, version: str, horizon: int, as_of: dt.date | None) -> dict[str, Any]:
         """The stored set as the contract's mapping (newest ``as_of`` when None).

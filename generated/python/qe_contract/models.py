@@ -1722,6 +1722,254 @@ class BenchmarkEnvelope(BaseModel):
     meta: Meta
 
 
+class StatusLevel(StrEnum):
+    ok = "ok"
+    warning = "warning"
+    critical = "critical"
+
+
+class StatusComponentName(StrEnum):
+    data_freshness = "data_freshness"
+    model_age = "model_age"
+    ic_trend = "ic_trend"
+    disagreement = "disagreement"
+    job_queue = "job_queue"
+    disk = "disk"
+    registry = "registry"
+    cache = "cache"
+
+
+class StatusComponent(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    name: StatusComponentName
+    status: StatusLevel
+    value: Annotated[
+        StrictFloat | None,
+        Field(
+            description="The measured value (unit per component, see getQuickStatus)."
+        ),
+    ]
+    threshold: Annotated[
+        StrictFloat | None,
+        Field(
+            description="Where the next worse status starts (null when none applies)."
+        ),
+    ]
+    message: Annotated[
+        StrictStr,
+        Field(
+            description="What the value means, or why the component could not be computed."
+        ),
+    ]
+
+
+class QuickStatus(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    overall: StatusLevel
+    at: Annotated[
+        AwareDatetime, Field(description="When the status was computed (UTC).")
+    ]
+    components: list[StatusComponent]
+
+
+class QuickStatusEnvelope(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    ok: Literal[True]
+    data: QuickStatus
+    error: None
+    meta: Meta
+
+
+class ModelAge(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    version: ModelVersionName
+    trained_at: Annotated[
+        AwareDatetime,
+        Field(description="When the champion was trained, UTC with offset."),
+    ]
+    age_days: Annotated[
+        StrictFloat, Field(description="Days (86,400 s) from `trained_at` to now.")
+    ]
+
+
+class ModelAgeEnvelope(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    ok: Literal[True]
+    data: ModelAge
+    error: None
+    meta: Meta
+
+
+class HealthPoint(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    at: Annotated[
+        AwareDatetime,
+        Field(description="When the snapshot was taken (UTC, microseconds)."),
+    ]
+    value: StrictFloat | None
+    status: StatusLevel
+
+
+class TrendDirection(StrEnum):
+    up = "up"
+    down = "down"
+    flat = "flat"
+
+
+class Trend(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    slope_per_day: Annotated[
+        StrictFloat,
+        Field(
+            description="Least-squares slope of value per day over the valued points."
+        ),
+    ]
+    direction: TrendDirection
+    tolerance: Annotated[
+        StrictFloat, Field(description="|slope| below this is `flat`.")
+    ]
+    points: Annotated[
+        StrictInt, Field(description="How many points the fit used.", ge=2)
+    ]
+
+
+class HealthHistory(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    component: StatusComponentName
+    since: AwareDatetime
+    until: AwareDatetime
+    points: list[HealthPoint]
+    truncated: Annotated[
+        StrictBool,
+        Field(
+            description="More snapshots matched than `limit`; the oldest were left out."
+        ),
+    ]
+    trend: Trend | None
+
+
+class HealthHistoryEnvelope(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    ok: Literal[True]
+    data: HealthHistory
+    error: None
+    meta: Meta
+
+
+class IcPoint(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    date: Annotated[date_aliased, Field(description="The signal date (`as_of`).")]
+    ic: Annotated[
+        StrictFloat | None,
+        Field(
+            description="Pearson correlation of scores and realized returns (null below 3 names)."
+        ),
+    ]
+    rank_ic: Annotated[
+        StrictFloat | None,
+        Field(description="Spearman correlation of scores and realized returns."),
+    ]
+    names: Annotated[
+        StrictInt,
+        Field(description="Tickers with both a score and a realized return.", ge=0),
+    ]
+    in_sample: StrictBool
+    rolling_ic: Annotated[
+        StrictFloat | None,
+        Field(
+            description="Mean IC of the last `window` out-of-sample points up to this one."
+        ),
+    ]
+    rolling_rank_ic: StrictFloat | None
+
+
+class IcHistory(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    version: ModelVersionName
+    horizon: Horizon
+    window: StrictInt
+    points: list[IcPoint]
+    mean_ic: Annotated[
+        StrictFloat | None, Field(description="Mean IC over every out-of-sample point.")
+    ]
+    mean_rank_ic: StrictFloat | None
+    scored_dates: Annotated[
+        StrictInt, Field(description="Out-of-sample points with a rank IC.", ge=0)
+    ]
+
+
+class IcHistoryEnvelope(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    ok: Literal[True]
+    data: IcHistory
+    error: None
+    meta: Meta
+
+
+class DisagreementPoint(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    date: date_aliased
+    rank_correlation: Annotated[
+        StrictFloat | None,
+        Field(
+            description="Spearman correlation of the two versions' scores (null below 3 names)."
+        ),
+    ]
+    top_overlap: Annotated[StrictFloat, Field(ge=0.0, le=1.0)]
+    top_n: Annotated[StrictInt, Field(ge=0)]
+    names: Annotated[
+        StrictInt, Field(description="Tickers both versions scored.", ge=0)
+    ]
+    rolling_rank_correlation: StrictFloat | None
+
+
+class DisagreementHistory(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    champion: ModelVersionName
+    challenger: ModelVersionName
+    horizon: Horizon
+    window: StrictInt
+    points: list[DisagreementPoint]
+
+
+class DisagreementHistoryEnvelope(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    ok: Literal[True]
+    data: DisagreementHistory
+    error: None
+    meta: Meta
+
+
 class JobStatus(StrEnum):
     queued = "queued"
     running = "running"

@@ -41,3 +41,7 @@ class ResponseCache(Protocol):
     def invalidate_on_data_refresh(self) -> int:
         """Drop every entry computed from market data."""
         ...
+
+    def lookups(self) -> tuple[int, int]:
+        """(hits, misses) since the cache was created."""
+        ...

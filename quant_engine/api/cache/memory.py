@@ -79,6 +79,11 @@ class MemoryCache:
         """Drop every entry computed from market data."""
         return self.invalidate(DATA_DERIVED_DOMAINS)
 
+    def lookups(self) -> tuple[int, int]:
+        """(hits, misses) since the cache was created."""
+        with self._lock:
+            return self.hits, self.misses
+
     def __len__(self) -> int:
         with self._lock:
             return len(self._entries)
