@@ -1,7 +1,8 @@
 // Build-time bridge from the contract to the browser: the numeric bounds, array sizes and
-// defaults of every request schema in openapi/openapi.yaml, exposed to the app as the virtual module
-// `virtual:contract-bounds`. Forms validate against these before sending, so the UI never
-// keeps a hand-written copy of a bound that could drift from the contract.
+// defaults of every request schema in openapi/openapi.yaml, and the bounds of every query
+// parameter, exposed to the app as the virtual module `virtual:contract-bounds`. Forms
+// validate against these before sending, and pages ask for what the operations allow, so the
+// UI never keeps a hand-written copy of a bound that could drift from the contract.
 import { readFileSync } from "node:fs";
 import { parse } from "yaml";
 import type { Plugin } from "vite";
@@ -95,6 +96,35 @@ export function extractDefaults(contract: unknown): SchemaDefaults {
   return result;
 }
 
+const HTTP_METHODS = ["get", "put", "post", "delete", "patch"] as const;
+
+/**
+ * Numeric bounds of each query parameter, per `operationId` (e.g. the largest `limit` an
+ * operation accepts), so a page asks for what the contract allows without restating it.
+ */
+export function extractParameters(contract: unknown): SchemaBounds {
+  const schemas = schemasOf(contract) ?? {};
+  const paths = isRecord(contract) && isRecord(contract.paths) ? contract.paths : {};
+  const result: SchemaBounds = {};
+  for (const item of Object.values(paths)) {
+    if (!isRecord(item)) continue;
+    for (const method of HTTP_METHODS) {
+      const operation = item[method];
+      if (!isRecord(operation) || typeof operation.operationId !== "string") continue;
+      const parameters = Array.isArray(operation.parameters) ? operation.parameters : [];
+      for (const parameter of parameters) {
+        if (!isRecord(parameter) || parameter.in !== "query" || typeof parameter.name !== "string") continue;
+        if (!isRecord(parameter.schema)) continue;
+        const bounds = boundsOfNode(parameter.schema, schemas);
+        if (Object.keys(bounds).length > 0) {
+          (result[operation.operationId] ??= {})[parameter.name] = bounds;
+        }
+      }
+    }
+  }
+  return result;
+}
+
 export function contractBounds(contractPath: string): Plugin {
   return {
     name: "quant-engine-contract-bounds",
@@ -109,6 +139,7 @@ export function contractBounds(contractPath: string): Plugin {
         `export default ${JSON.stringify(extractBounds(contract))};`,
         `export const arrays = ${JSON.stringify(extractArrays(contract))};`,
         `export const defaults = ${JSON.stringify(extractDefaults(contract))};`,
+        `export const parameters = ${JSON.stringify(extractParameters(contract))};`,
       ].join("\n");
     },
   };

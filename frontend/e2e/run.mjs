@@ -4,8 +4,8 @@
 //
 // Starts `python -m quant_engine serve` on a free port with a fresh QE_HOME and the S&P 500
 // sample of ../shared/data, drives /usr/bin/chromium with playwright-core through every
-// page (including a short train job, a signal generation with the model it made, and a short
-// walk-forward backtest),
+// page (including a short train job, a signal generation with the model it made, a short
+// walk-forward backtest, and the Health page with the champion it left behind),
 // saves a screenshot per step into frontend/e2e-output/, and stops the server at the end
 // (also on failure). Exits non-zero with the failing step's message.
 import { spawn } from "node:child_process";
@@ -613,6 +613,88 @@ function makeSteps(base) {
       },
     },
     {
+      name: "health page: overall light, 8 components, history chart, champion's age; header status elsewhere",
+      async run(page, context) {
+        const LEVELS = ["ok", "warning", "critical"];
+        await nav(page, "Health");
+        await page.getByRole("heading", { name: "Health", level: 1 }).waitFor();
+        const overall = page.getByTestId("overall-status");
+        await overall.waitFor();
+        const level = await overall.getAttribute("data-status");
+        check(LEVELS.includes(level), `the overall light shows "${level}", not one of ${LEVELS.join("/")}`);
+        const word = { ok: "OK", warning: "Warning", critical: "Critical" }[level];
+        check(((await overall.textContent()) ?? "").includes(word), `the overall light has no word "${word}" beside its colour`);
+        // The header and the page read one cached getQuickStatus answer: they always agree.
+        await waitFor("the header light to agree with the page", async () => {
+          const header = await page.getByTestId("header-status").getAttribute("data-status");
+          const shown = await overall.getAttribute("data-status");
+          return header === shown ? null : `header ${header}, page ${shown}`;
+        }, STEP_TIMEOUT_MS);
+
+        const cards = page.getByTestId("status-card");
+        const names = await cards.evaluateAll((items) => items.map((item) => item.getAttribute("data-component")));
+        const expected = ["data_freshness", "model_age", "ic_trend", "disagreement", "job_queue", "disk", "registry", "cache"];
+        check(JSON.stringify(names) === JSON.stringify(expected), `the component cards are ${names.join(", ")}`);
+        const statuses = await cards.evaluateAll((items) => items.map((item) => item.getAttribute("data-status")));
+        check(statuses.every((status) => LEVELS.includes(status)), `a component card has no level: ${statuses.join(", ")}`);
+        const registry = page.locator('[data-testid="status-card"][data-component="registry"]');
+        check(((await registry.getByTestId("status-value").textContent()) ?? "").includes("readable: yes"),
+          "the registry card does not read 'readable: yes' with a trained champion");
+
+        // A snapshot is written at startup; wait until the API has one, then load the chart afresh.
+        let valued = 0;
+        await waitFor("a stored snapshot of the registry", async () => {
+          const { status, body } = await getJson(`${base}/api/v1/health/history?component=registry`);
+          valued = status === 200 ? body.data.points.filter((point) => point.value !== null).length : 0;
+          return valued > 0 ? null : `${status}: ${valued} snapshot(s) with a value`;
+        }, STEP_TIMEOUT_MS);
+        await page.getByLabel("Component", { exact: true }).selectOption("registry");
+        await page.getByRole("group", { name: "Time range" }).getByRole("button", { name: "24 h" }).click();
+        const chart = page.getByTestId("history-chart");
+        await chart.locator("canvas").first().waitFor();
+        await waitFor("the history chart to be drawn", async () => canvasDrawn(chart), STEP_TIMEOUT_MS);
+        const points = Number(await page.getByTestId("history-points").textContent());
+        check(points >= 1 && points <= valued, `the history chart has ${points} points, the API ${valued} snapshots`);
+        const trend = await page.getByTestId("history-trend").getAttribute("data-direction");
+        check(valued >= 2 ? ["up", "down", "flat"].includes(trend) : trend === "none",
+          `with ${valued} snapshot(s) the trend reads "${trend}"`);
+
+        const age = (await getJson(`${base}/api/v1/health/model-age`)).body.data;
+        check(age.version === context.trainedVersion, `the API's champion is ${age.version}, not ${context.trainedVersion}`);
+        await page.getByTestId("model-age-version").filter({ hasText: context.trainedVersion }).waitFor();
+        await page.getByTestId("model-age-days").filter({ hasText: /days?$/ }).waitFor();
+
+        // IC and disagreement show what the API has: a chart, or their empty state.
+        const ic = await getJson(`${base}/api/v1/tracking/ic`);
+        check(ic.status === 200, `getIcHistory answered ${ic.status} ${ic.body.error?.code} with a champion`);
+        if (ic.body.data.points.length === 0) {
+          await page.getByTestId("ic-empty").waitFor();
+        } else {
+          await page.getByTestId("ic-chart").locator("canvas").first().waitFor();
+        }
+        const disagreement = await getJson(`${base}/api/v1/tracking/disagreement`);
+        if (disagreement.status === 404 || disagreement.body.data.points.length === 0) {
+          await page.getByTestId("disagreement-empty").waitFor();
+        } else {
+          await page.getByTestId("disagreement-table").locator("tbody tr").first().waitFor();
+        }
+        await screenshot(page, "22-health", { fullPage: true });
+
+        // Every page's header shows the status and links to the Health page.
+        await nav(page, "Models");
+        await page.getByRole("heading", { name: "Models", level: 1 }).waitFor();
+        const header = page.getByTestId("header-status");
+        await waitFor("the header status on the Models page", async () => {
+          const state = await header.getAttribute("data-status");
+          return LEVELS.includes(state) ? null : `it shows "${state}"`;
+        }, STEP_TIMEOUT_MS);
+        check((await header.getAttribute("href")) === "/health", "the header status does not link to /health");
+        await page.locator("header.topbar").screenshot({ path: join(OUTPUT, "23-header-status.png"), animations: "disabled" });
+        await header.click();
+        await page.getByRole("heading", { name: "Health", level: 1 }).waitFor();
+      },
+    },
+    {
       name: "overview shows the dashboard with the latest backtest",
       async run(page, context) {
         await nav(page, "Overview");
@@ -627,7 +709,7 @@ function makeSteps(base) {
         check(champion.includes(context.trainedVersion), `the dashboard's champion is not ${context.trainedVersion}: "${champion}"`);
         const gauge = ((await page.getByTestId("dashboard-backtests-on-data").locator(".gauge").textContent()) ?? "").trim();
         check(gauge === "1 backtest run on this data", `the dashboard's gauge is not 1 backtest: "${gauge}"`);
-        await screenshot(page, "22-overview-dashboard", { fullPage: true });
+        await screenshot(page, "24-overview-dashboard", { fullPage: true });
       },
     },
   ];

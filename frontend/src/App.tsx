@@ -19,6 +19,7 @@ const TickerPage = lazy(() => import("./pages/TickerPage").then((module) => ({ d
 const BacktestDetailPage = lazy(() =>
   import("./pages/BacktestDetailPage").then((module) => ({ default: module.BacktestDetailPage })),
 );
+const HealthPage = lazy(() => import("./pages/HealthPage").then((module) => ({ default: module.HealthPage })));
 
 function Deferred({ children }: { children: ReactNode }) {
   return <Suspense fallback={<Loading label="Loading the page…" />}>{children}</Suspense>;
@@ -53,6 +54,14 @@ export function App() {
           }
         />
         <Route path="pricing" element={<PricingPage />} />
+        <Route
+          path="health"
+          element={
+            <Deferred>
+              <HealthPage />
+            </Deferred>
+          }
+        />
         <Route path="logs" element={<LogsPage />} />
         <Route path="*" element={<NotFoundPage />} />
       </Route>

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { arrayBoundsOf, boundsOf, boundsProblem, defaultOf, describeBounds } from "./bounds";
+import { arrayBoundsOf, boundsOf, boundsProblem, defaultOf, describeBounds, parameterBoundsOf } from "./bounds";
 
 describe("bounds from the contract", () => {
   it("reads the request schemas' numeric bounds from openapi.yaml", () => {
@@ -61,5 +61,17 @@ describe("defaults and array bounds from the contract", () => {
       items: { minimum: 1, maximum: 63 },
     });
     expect(arrayBoundsOf("SignalsRequest", "tickers")).toMatchObject({ minItems: 1, maxItems: 5000, uniqueItems: true });
+  });
+});
+
+describe("query parameter bounds from the contract", () => {
+  it("reads an operation's query parameter bounds, including a $ref'd Horizon", () => {
+    expect(parameterBoundsOf("getHealthHistory", "limit")).toEqual({ minimum: 1, maximum: 110000 });
+    expect(parameterBoundsOf("getIcHistory", "window")).toEqual({ minimum: 1, maximum: 252 });
+    expect(parameterBoundsOf("getIcHistory", "horizon")).toEqual({ minimum: 1, maximum: 63 });
+  });
+
+  it("is empty for a parameter without bounds", () => {
+    expect(parameterBoundsOf("getHealthHistory", "since")).toEqual({});
   });
 });

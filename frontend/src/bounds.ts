@@ -1,7 +1,11 @@
 // Numeric bounds of request fields, read from the contract at build time, and the check a
 // form runs before sending. The messages mirror the server's ("must be > 0").
-import contractBounds, { arrays as contractArrays, defaults as contractDefaults } from "virtual:contract-bounds";
-import type { components } from "@contract/schema";
+import contractBounds, {
+  arrays as contractArrays,
+  defaults as contractDefaults,
+  parameters as contractParameters,
+} from "virtual:contract-bounds";
+import type { components, operations } from "@contract/schema";
 import type { SchemaName } from "./contract";
 
 export type NumericBounds = {
@@ -53,6 +57,15 @@ export function defaultOf<S extends SchemaName, K extends keyof components["sche
   field: K,
 ): NonNullable<components["schemas"][S][K]> | undefined {
   return contractDefaults[schema]?.[field] as NonNullable<components["schemas"][S][K]> | undefined;
+}
+
+/** A query parameter's name of `operation` (per the generated `operations`). */
+export type QueryParameter<O extends keyof operations> = keyof NonNullable<operations[O]["parameters"]["query"]> &
+  string;
+
+/** The contract's bounds of query parameter `name` of `operation` (empty when unbounded). */
+export function parameterBoundsOf<O extends keyof operations>(operation: O, name: QueryParameter<O>): NumericBounds {
+  return contractParameters[operation]?.[name] ?? {};
 }
 
 const boundFormat = new Intl.NumberFormat("en-US", { maximumFractionDigits: 10 });

@@ -75,6 +75,20 @@ export type RiskSettings = Schemas["RiskSettings"];
 export type DashboardKPIs = Schemas["DashboardKPIs"];
 export type BenchmarkSeries = Schemas["BenchmarkSeries"];
 
+export type StatusLevel = Schemas["StatusLevel"];
+export type StatusComponentName = Schemas["StatusComponentName"];
+export type StatusComponent = Schemas["StatusComponent"];
+export type QuickStatus = Schemas["QuickStatus"];
+export type ModelAge = Schemas["ModelAge"];
+export type HealthPoint = Schemas["HealthPoint"];
+export type HealthHistory = Schemas["HealthHistory"];
+export type Trend = Schemas["Trend"];
+export type TrendDirection = Schemas["TrendDirection"];
+export type IcPoint = Schemas["IcPoint"];
+export type IcHistory = Schemas["IcHistory"];
+export type DisagreementPoint = Schemas["DisagreementPoint"];
+export type DisagreementHistory = Schemas["DisagreementHistory"];
+
 export type OptionType = Schemas["OptionType"];
 export type ExerciseStyle = Schemas["ExerciseStyle"];
 export type OptionPriceRequest = Schemas["OptionPriceRequest"];
@@ -165,6 +179,25 @@ export const FAILED_TICKER_REASONS = [
 ] as const satisfies readonly FailedTickerReason[];
 export type EveryFailedTickerReasonListed = AssertNever<
   Exclude<FailedTickerReason, (typeof FAILED_TICKER_REASONS)[number]>
+>;
+
+/** Status levels from best to worst; the order is the one `overall` is the worst of. */
+export const STATUS_LEVELS = ["ok", "warning", "critical"] as const satisfies readonly StatusLevel[];
+export type EveryStatusLevelListed = AssertNever<Exclude<StatusLevel, (typeof STATUS_LEVELS)[number]>>;
+
+/** The quick status's components, in the contract's order (the Health page's order). */
+export const STATUS_COMPONENT_NAMES = [
+  "data_freshness",
+  "model_age",
+  "ic_trend",
+  "disagreement",
+  "job_queue",
+  "disk",
+  "registry",
+  "cache",
+] as const satisfies readonly StatusComponentName[];
+export type EveryStatusComponentNameListed = AssertNever<
+  Exclude<StatusComponentName, (typeof STATUS_COMPONENT_NAMES)[number]>
 >;
 
 /** Why a backtest trade was closed; a `Record` so a reason added to the contract fails `tsc`. */

@@ -8,6 +8,7 @@ import {
   useQueryClient,
 } from "@tanstack/react-query";
 import { ApiError, api, call } from "./api";
+import { type HistoryRange, sinceFor } from "./health";
 import type {
   BacktestRequest,
   BatchOption,
@@ -22,6 +23,7 @@ import type {
   OptionPriceRequest,
   QualityStatus,
   SignalsRequest,
+  StatusComponentName,
   TrainRequest,
 } from "./contract";
 
@@ -76,6 +78,13 @@ export const keys = {
   backtestEquity: (backtestId: string) => ["backtests", "equity", backtestId] as const,
   backtestTrades: (backtestId: string, filter: TradeFilter) => ["backtests", "trades", backtestId, filter] as const,
   dashboard: ["dashboard"] as const,
+  status: ["status"] as const,
+  quickStatus: ["status", "quick"] as const,
+  modelAge: ["status", "model-age"] as const,
+  healthHistory: (filter: HealthHistoryFilter) => ["status", "history", filter] as const,
+  tracking: ["tracking"] as const,
+  icHistory: ["tracking", "ic"] as const,
+  disagreement: ["tracking", "disagreement"] as const,
 };
 
 // ---------------------------------------------------------------- system
@@ -283,6 +292,8 @@ export function usePromoteModel() {
       call(api.POST("/api/v1/models/{version}/promote", { params: { path: { version } } })),
     onSuccess: () => {
       void queryClient.invalidateQueries({ queryKey: keys.models });
+      void queryClient.invalidateQueries({ queryKey: keys.status });
+      void queryClient.invalidateQueries({ queryKey: keys.tracking });
     },
   });
 }
@@ -386,5 +397,67 @@ export function useDashboard(refetchInterval?: number) {
     queryKey: keys.dashboard,
     queryFn: () => call(api.GET("/api/v1/dashboard")),
     refetchInterval,
+  });
+}
+
+// ---------------------------------------------------------------- health and tracking
+/** How often the quick status is asked for, by the header light and the Health page alike. */
+export const STATUS_REFRESH_MS = 20_000;
+
+/** getQuickStatus; one cache entry shared by every view of the status. */
+export function useQuickStatus() {
+  return useQuery({
+    queryKey: keys.quickStatus,
+    queryFn: () => call(api.GET("/api/v1/health/status")),
+    refetchInterval: STATUS_REFRESH_MS,
+  });
+}
+
+/** getModelAge; 404 NOT_FOUND while there is no champion. */
+export function useModelAge(refetchInterval?: number) {
+  return useQuery({
+    queryKey: keys.modelAge,
+    queryFn: () => call(api.GET("/api/v1/health/model-age")),
+    refetchInterval,
+  });
+}
+
+/** One component's snapshots over a range ending now; `limit` caps the newest kept. */
+export type HealthHistoryFilter = { component: StatusComponentName; range: HistoryRange; limit?: number };
+
+/** getHealthHistory; `since` is taken at each fetch, so a refetch slides the range to now. */
+export function useHealthHistory(filter: HealthHistoryFilter, refetchInterval?: number) {
+  return useQuery({
+    queryKey: keys.healthHistory(filter),
+    queryFn: () =>
+      call(
+        api.GET("/api/v1/health/history", {
+          params: {
+            query: {
+              component: filter.component,
+              since: sinceFor(filter.range, new Date()),
+              ...(filter.limit !== undefined ? { limit: filter.limit } : {}),
+            },
+          },
+        }),
+      ),
+    placeholderData: keepPreviousData,
+    refetchInterval,
+  });
+}
+
+/** getIcHistory of the champion's first horizon (the contract's defaults). */
+export function useIcHistory() {
+  return useQuery({
+    queryKey: keys.icHistory,
+    queryFn: () => call(api.GET("/api/v1/tracking/ic")),
+  });
+}
+
+/** getDisagreement of the champion and the newest challenger; 404 when there is none. */
+export function useDisagreement() {
+  return useQuery({
+    queryKey: keys.disagreement,
+    queryFn: () => call(api.GET("/api/v1/tracking/disagreement")),
   });
 }

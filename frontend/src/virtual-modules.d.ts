@@ -8,4 +8,6 @@ declare module "virtual:contract-bounds" {
     Record<string, { minItems?: number; maxItems?: number; uniqueItems?: boolean; items: Bounds }>
   >;
   export const defaults: Record<string, Record<string, unknown>>;
+  /** Bounds of query parameters, per operationId and parameter name. */
+  export const parameters: Record<string, Record<string, Bounds>>;
 }

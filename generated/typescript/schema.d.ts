@@ -676,8 +676,10 @@ export interface paths {
          *     | cache | response-cache hit rate since start | < `QE_CACHE_HIT_WARNING` (0.2) after `QE_CACHE_MIN_LOOKUPS` (100) lookups | — |
          *
          *     `value` is null where there is nothing to measure (no champion, no challenger) or
-         *     the component could not be computed; `threshold` is the value the next worse
-         *     status starts at (null when none applies).
+         *     the component could not be computed. `threshold` is where the next worse status
+         *     starts (the warning threshold while `ok`, the critical one while `warning`); it is
+         *     null when no worse status can follow: `critical`, or a component with nothing to
+         *     measure.
          */
         get: operations["getQuickStatus"];
         put?: never;
@@ -3415,6 +3417,7 @@ export interface operations {
                 component: components["schemas"]["StatusComponentName"];
                 since?: string;
                 until?: string;
+                /** @description At most this many points (110,000 holds a year of 300 s snapshots). */
                 limit?: number;
             };
             header?: never;

@@ -195,7 +195,7 @@ def test_queue_depth_against_its_bound(data_settings: Settings) -> None:
             component = _status(client)["job_queue"]
             assert component["status"] == expected, component
         assert component["value"] == 2.0
-        assert component["threshold"] == 2.0
+        assert component["threshold"] is None  # nothing worse than critical
         for job_id in jobs:
             client.post(f"{API}/jobs/{job_id}/cancel")
         for job_id in jobs:

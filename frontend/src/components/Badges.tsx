@@ -1,6 +1,14 @@
 // Status badges. Each is keyed by a `Record` over the contract's enum, so a status added to
 // or renamed in the contract fails `tsc` until it has a rendering here.
-import { JOB_STATUS_VIEW, type JobStatus, type LogLevel, type ModelRole, type QualityStatus } from "../contract";
+import {
+  JOB_STATUS_VIEW,
+  type JobStatus,
+  type LogLevel,
+  type ModelRole,
+  type QualityStatus,
+  type StatusLevel,
+} from "../contract";
+import { STATUS_LEVEL_VIEW } from "../health";
 
 const JOB_STATUS_ICON: Record<JobStatus, string> = {
   queued: "◷",
@@ -68,6 +76,16 @@ export function RoleBadge({ role }: { role: ModelRole }) {
   const view = MODEL_ROLE_VIEW[role];
   return (
     <span className={`badge role-${role}`} data-role={role}>
+      <span aria-hidden="true">{view.icon}</span> {view.label}
+    </span>
+  );
+}
+
+/** A health status level: a shape and a word, not only a colour. */
+export function StatusLevelBadge({ level }: { level: StatusLevel }) {
+  const view = STATUS_LEVEL_VIEW[level];
+  return (
+    <span className={`badge status-${level}`} data-status={level}>
       <span aria-hidden="true">{view.icon}</span> {view.label}
     </span>
   );

@@ -46,3 +46,8 @@ export function ErrorMessage({ error, title }: { error: unknown; title?: string 
 export function isUnavailable(error: unknown): boolean {
   return error instanceof ApiError && error.code === "UNAVAILABLE";
 }
+
+/** The resource does not exist (404 NOT_FOUND): e.g. no champion or no challenger yet. */
+export function isNotFound(error: unknown): boolean {
+  return error instanceof ApiError && error.code === "NOT_FOUND";
+}

@@ -53,7 +53,7 @@ async def get_health_history(
     component: StatusComponentName,
     since: Annotated[str | None, Query(pattern=DATETIME_PATTERN)] = None,
     until: Annotated[str | None, Query(pattern=DATETIME_PATTERN)] = None,
-    limit: Annotated[int, Query(ge=1, le=20_000)] = 2000,
+    limit: Annotated[int, Query(ge=1, le=110_000)] = 5000,
 ) -> Response:
     start, end = query_datetime("since", since), query_datetime("until", until)
     history = await asyncio.to_thread(

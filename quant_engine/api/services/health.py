@@ -65,7 +65,7 @@ class Reading:
 def _below(value: float, warning: float, critical: float | None, describe: str) -> Reading:
     """A reading whose status worsens as ``value`` falls below the thresholds."""
     if critical is not None and value < critical:
-        return Reading(StatusLevel.critical, value, critical, f"{describe} < {critical}")
+        return Reading(StatusLevel.critical, value, None, f"{describe} < {critical}")
     if value < warning:
         return Reading(StatusLevel.warning, value, critical, f"{describe} < {warning}")
     return Reading(StatusLevel.ok, value, warning, describe)
@@ -74,7 +74,7 @@ def _below(value: float, warning: float, critical: float | None, describe: str) 
 def _above(value: float, warning: float, critical: float | None, describe: str) -> Reading:
     """A reading whose status worsens as ``value`` rises above the thresholds."""
     if critical is not None and value > critical:
-        return Reading(StatusLevel.critical, value, critical, f"{describe} > {critical}")
+        return Reading(StatusLevel.critical, value, None, f"{describe} > {critical}")
     if value > warning:
         return Reading(StatusLevel.warning, value, critical, f"{describe} > {warning}")
     return Reading(StatusLevel.ok, value, warning, describe)
@@ -128,9 +128,7 @@ def _model_age(state: AppState, now: dt.datetime) -> Reading:
     try:
         age = model_age(state.research, now)
     except NotFoundError:
-        return Reading(
-            StatusLevel.warning, None, settings.model_age_warning_days, "no champion yet"
-        )
+        return Reading(StatusLevel.warning, None, None, "no champion yet")
     return _above(
         age.age_days,
         settings.model_age_warning_days,
@@ -144,13 +142,13 @@ def _ic_trend(state: AppState, now: dt.datetime) -> Reading:
     state.trackers.tracking_db.check()  # a corrupt or locked tracking.db is critical
     champion = state.research.governance.champion()
     if champion is None:
-        return Reading(StatusLevel.warning, None, settings.ic_warning, "no champion yet")
+        return Reading(StatusLevel.warning, None, None, "no champion yet")
     values = state.trackers.ic.recent_rank_ic(champion, settings.ic_trend_dates)
     if not values:
         return Reading(
             StatusLevel.warning,
             None,
-            settings.ic_warning,
+            None,
             f"no matured out-of-sample signal dates of {champion} yet",
         )
     mean = float(np.mean(values))
@@ -192,7 +190,7 @@ def _job_queue(state: AppState, now: dt.datetime) -> Reading:
     warning_at = state.settings.queue_warning_ratio * limit
     describe = f"{depth:g} of {limit} queue slots in use"
     if limit > 0 and depth >= limit:
-        return Reading(StatusLevel.critical, depth, float(limit), f"{describe}: full")
+        return Reading(StatusLevel.critical, depth, None, f"{describe}: full")
     if depth > 0 and depth >= warning_at:
         return Reading(StatusLevel.warning, depth, float(limit), describe)
     return Reading(StatusLevel.ok, depth, warning_at, describe)
