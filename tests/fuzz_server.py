@@ -51,10 +51,11 @@ def main() -> int:
         headers = {"Authorization": f"Bearer {token}"}
         wait_for_data(server, headers)
         backtest_id = seed_research(server.base_url, headers)
+        ab_test_id = seed_ab_test(server.base_url, headers)
         command = [
             str(st),
             "--config-file",
-            str(fuzz_config(Path(home), backtest_id)),
+            str(fuzz_config(Path(home), backtest_id, ab_test_id)),
             "run",
             f"{server.base_url}/openapi.json",
             "--checks",
@@ -135,9 +136,25 @@ def seed_research(base_url: str, headers: dict[str, str]) -> str:
     return str(_finish(base_url, headers, backtest)["result"]["backtest_id"])
 
 
-def fuzz_config(home: Path, backtest_id: str) -> Path:
-    """schemathesis.toml plus the seeded backtest's id as a dictionary of real ids (half
-    of the generated ids), so the backtest operations are reached past 404."""
+def seed_ab_test(base_url: str, headers: dict[str, str]) -> str:
+    """An A/B test of the two seeded versions; returns its id."""
+    reply = httpx.post(
+        f"{base_url}/api/v1/ab-tests",
+        json={
+            "name": "seed",
+            "arms": [{"version": "v1", "weight": 0.5}, {"version": "v2", "weight": 0.5}],
+        },
+        headers=headers,
+        timeout=30,
+    )
+    if reply.status_code != 201:
+        raise RuntimeError(f"seeding the A/B test failed: {reply.text}")
+    return str(reply.json()["data"]["test_id"])
+
+
+def fuzz_config(home: Path, backtest_id: str, ab_test_id: str) -> Path:
+    """schemathesis.toml plus the seeded backtest's and A/B test's ids as dictionaries of
+    real ids (half of the generated ids), so their operations are reached past 404."""
     config = home / "schemathesis.toml"
     config.write_text(
         (REPO_ROOT / "schemathesis.toml").read_text()
@@ -148,6 +165,13 @@ values = ["{backtest_id}"]
 [[operations]]
 include-operation-id = ["getBacktest", "getBacktestEquity", "listBacktestTrades", "deleteBacktest"]
 parameters = {{ "path.backtest_id" = {{ dictionary = "backtest-ids", probability = 0.5 }} }}
+
+[dictionaries.ab-test-ids]
+values = ["{ab_test_id}"]
+
+[[operations]]
+include-operation-id = ["getAbTest", "stopAbTest"]
+parameters = {{ "path.test_id" = {{ dictionary = "ab-test-ids", probability = 0.5 }} }}
 """
     )
     return config

@@ -800,6 +800,79 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/ab-tests": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every A/B test, newest first */
+        get: operations["listAbTests"];
+        put?: never;
+        /**
+         * Start an A/B test of model versions on disjoint parts of the universe
+         * @description Each ticker's bucket is `int.from_bytes(sha256(f"{salt}:{ticker}".encode()).digest(),
+         *     "big") % 10000`; arm i owns the buckets from 10,000 × (sum of the weights before i)
+         *     up to, not including, 10,000 × (that sum + weight i) (the last arm up to 10,000).
+         *     Assignment is deterministic across processes and machines. Weights are > 0 and sum
+         *     to 1 (within 1e-9); versions must exist and be distinct, and every arm's version
+         *     must have `horizon` (default: the first arm's first horizon). Without `salt` a
+         *     random one is drawn and stored. Answers 201 with the test and a `Location` header.
+         */
+        post: operations["createAbTest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/ab-tests/{test_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One A/B test with its assignment and evaluation
+         * @description `assignments` maps every stock of the stored universe to its arm. Per arm and per
+         *     signal date: the equal-weighted mean realized forward return
+         *     `open_adj[t+1+h] / open_adj[t+1] − 1` of the arm's top-`top_n` scored tickers among
+         *     its own tickers (chosen by score before any return is known; a ticker without a
+         *     realized return is left out, not replaced), and the rank IC over all its own
+         *     tickers. Every stored signal set of the arm's version and the test's horizon whose
+         *     label has matured counts (generate signals to extend the test). `statistics`
+         *     compares arm 0 with arm 1 on their common dates: Welch's t-test and the two-sided
+         *     Mann–Whitney U test (null with fewer than two common dates). With a horizon above
+         *     one day the daily figures overlap, so p-values are optimistic.
+         */
+        get: operations["getAbTest"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/ab-tests/{test_id}/stop": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Stop an A/B test (it keeps its assignment and results) */
+        post: operations["stopAbTest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -2109,6 +2182,105 @@ export interface components {
             error: null;
             meta: components["schemas"]["Meta"];
         };
+        AbArmRequest: {
+            version: components["schemas"]["ModelVersionName"];
+            weight: number;
+        };
+        AbTestRequest: {
+            name: string;
+            arms: components["schemas"]["AbArmRequest"][];
+            /** @description Hash salt (default a random 16-hex-digit token, stored). */
+            salt?: string;
+            horizon?: components["schemas"]["Horizon"];
+            /**
+             * @description Tickers per arm and date in the arm's daily return.
+             * @default 10
+             */
+            top_n?: number;
+        };
+        /** @enum {string} */
+        AbTestStatus: "running" | "stopped";
+        AbArm: {
+            index: number;
+            version: components["schemas"]["ModelVersionName"];
+            weight: number;
+        };
+        AbTest: {
+            test_id: string;
+            name: string;
+            status: components["schemas"]["AbTestStatus"];
+            arms: components["schemas"]["AbArm"][];
+            salt: string;
+            horizon: components["schemas"]["Horizon"];
+            top_n: number;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            stopped_at: string | null;
+        };
+        AbTestEnvelope: {
+            /** @constant */
+            ok: true;
+            data: components["schemas"]["AbTest"];
+            error: null;
+            meta: components["schemas"]["Meta"];
+        };
+        AbTestList: {
+            items: components["schemas"]["AbTest"][];
+        };
+        AbTestListEnvelope: {
+            /** @constant */
+            ok: true;
+            data: components["schemas"]["AbTestList"];
+            error: null;
+            meta: components["schemas"]["Meta"];
+        };
+        AbArmDay: {
+            /** Format: date */
+            date: string;
+            /** @description Mean realized forward return of the arm's top names (fraction). */
+            mean_return: number;
+            names: number;
+            rank_ic: number | null;
+        };
+        AbArmResult: {
+            index: number;
+            version: components["schemas"]["ModelVersionName"];
+            weight: number;
+            /** @description Stocks of the universe assigned to the arm. */
+            tickers: number;
+            days: components["schemas"]["AbArmDay"][];
+            mean_return: number | null;
+            /** @description Product of (1 + daily figure) − 1 over the arm's dates. */
+            cumulative_return: number | null;
+            mean_rank_ic: number | null;
+        };
+        AbStatistics: {
+            /** @description Dates both arm 0 and arm 1 have. */
+            dates: number;
+            welch_t: number | null;
+            welch_p: number | null;
+            mann_whitney_u: number | null;
+            mann_whitney_p: number | null;
+            /** @description Mean of arm 0 minus mean of arm 1 over the common dates. */
+            mean_difference: number | null;
+        };
+        AbTestDetail: {
+            test: components["schemas"]["AbTest"];
+            /** @description Ticker → arm index, for every stock of the stored universe. */
+            assignments: {
+                [key: string]: number;
+            };
+            arms: components["schemas"]["AbArmResult"][];
+            statistics: components["schemas"]["AbStatistics"];
+        };
+        AbTestDetailEnvelope: {
+            /** @constant */
+            ok: true;
+            data: components["schemas"]["AbTestDetail"];
+            error: null;
+            meta: components["schemas"]["Meta"];
+        };
         /**
          * @description `queued → running → succeeded | failed | cancelled` (the last three are terminal).
          * @enum {string}
@@ -2355,6 +2527,8 @@ export interface components {
         };
     };
     parameters: {
+        /** @description The test's id (32 hex digits). */
+        AbTestId: string;
         /** @description The backtest's id. */
         BacktestId: string;
         /** @description `v<N>` or `champion`. */
@@ -3498,6 +3672,123 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            422: components["responses"]["ArtifactCorruptOrInvalid"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listAbTests: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The tests (without their evaluation). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AbTestListEnvelope"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            422: components["responses"]["ArtifactCorruptOrInvalid"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    createAbTest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AbTestRequest"];
+            };
+        };
+        responses: {
+            /** @description The test was created. */
+            201: {
+                headers: {
+                    /** @description The test's URL. */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AbTestEnvelope"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["ArtifactCorruptOrInvalid"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getAbTest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The test's id (32 hex digits). */
+                test_id: components["parameters"]["AbTestId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The test. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AbTestDetailEnvelope"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ArtifactCorruptOrInvalid"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    stopAbTest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The test's id (32 hex digits). */
+                test_id: components["parameters"]["AbTestId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The stopped test. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AbTestEnvelope"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
             422: components["responses"]["ArtifactCorruptOrInvalid"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];

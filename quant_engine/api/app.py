@@ -22,11 +22,12 @@ from quant_engine.api.contract import Contract, load_contract
 from quant_engine.api.deps import API_PREFIX
 from quant_engine.api.errors import install_error_handlers
 from quant_engine.api.middleware import RequestContextMiddleware
+from quant_engine.api.routers import abtests, data, health, jobs, pricing, research, system
 from quant_engine.api.routers import backtests as backtests_routes
-from quant_engine.api.routers import data, health, jobs, pricing, research, system
 from quant_engine.api.services.health import snapshot
 from quant_engine.api.state import AppState
 from quant_engine.api.ui import DEFAULT_UI_DIR, install_ui
+from quant_engine.autopilot.ab_lab import AbLab
 from quant_engine.backtest.lab import BacktestLab
 from quant_engine.core import logbuffer
 from quant_engine.core.errors import ArtifactCorruptError, UnavailableError
@@ -96,6 +97,7 @@ def _build_state(settings: Settings, contract: Contract) -> AppState:
         tasks=supervisor,
         trackers=trackers,
         monitor=monitor,
+        abtests=AbLab(research, settings.state_dir),
     )
 
 
@@ -198,6 +200,7 @@ def _add_api_routes(app: FastAPI) -> None:
         research.router,
         backtests_routes.router,
         health.router,
+        abtests.router,
     ):
         app.router.routes.extend(router.routes)
 

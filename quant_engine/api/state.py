@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from quant_engine.api.auth import TokenVerifier
 from quant_engine.api.cache import ResponseCache
 from quant_engine.api.contract import Contract
+from quant_engine.autopilot.ab_lab import AbLab
 from quant_engine.backtest.lab import BacktestLab
 from quant_engine.core.logbuffer import RingBufferHandler
 from quant_engine.core.settings import Settings
@@ -36,6 +37,7 @@ class AppState:
     tasks: TaskSupervisor
     trackers: Trackers
     monitor: Monitor
+    abtests: AbLab
     started_monotonic: float = field(default_factory=time.monotonic)
 
     @property

@@ -1970,6 +1970,177 @@ class DisagreementHistoryEnvelope(BaseModel):
     meta: Meta
 
 
+class AbArmRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    version: ModelVersionName
+    weight: Annotated[StrictFloat, Field(gt=0.0, le=1.0)]
+
+
+class AbTestRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    name: Annotated[StrictStr, Field(max_length=100, min_length=1)]
+    arms: Annotated[list[AbArmRequest], Field(max_length=10, min_length=2)]
+    salt: Annotated[
+        StrictStr | None,
+        Field(
+            description="Hash salt (default a random 16-hex-digit token, stored).",
+            max_length=100,
+            min_length=1,
+        ),
+    ] = None
+    horizon: Horizon | None = None
+    top_n: Annotated[
+        StrictInt,
+        Field(
+            description="Tickers per arm and date in the arm's daily return.",
+            ge=1,
+            le=100,
+        ),
+    ] = 10
+
+
+class AbTestStatus(StrEnum):
+    running = "running"
+    stopped = "stopped"
+
+
+class AbArm(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    index: Annotated[StrictInt, Field(ge=0)]
+    version: ModelVersionName
+    weight: StrictFloat
+
+
+class AbTest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    test_id: StrictStr
+    name: StrictStr
+    status: AbTestStatus
+    arms: list[AbArm]
+    salt: StrictStr
+    horizon: Horizon
+    top_n: StrictInt
+    created_at: AwareDatetime
+    stopped_at: AwareDatetime | None
+
+
+class AbTestEnvelope(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    ok: Literal[True]
+    data: AbTest
+    error: None
+    meta: Meta
+
+
+class AbTestList(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    items: list[AbTest]
+
+
+class AbTestListEnvelope(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    ok: Literal[True]
+    data: AbTestList
+    error: None
+    meta: Meta
+
+
+class AbArmDay(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    date: date_aliased
+    mean_return: Annotated[
+        StrictFloat,
+        Field(
+            description="Mean realized forward return of the arm's top names (fraction)."
+        ),
+    ]
+    names: Annotated[StrictInt, Field(ge=0)]
+    rank_ic: StrictFloat | None
+
+
+class AbArmResult(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    index: Annotated[StrictInt, Field(ge=0)]
+    version: ModelVersionName
+    weight: StrictFloat
+    tickers: Annotated[
+        StrictInt,
+        Field(description="Stocks of the universe assigned to the arm.", ge=0),
+    ]
+    days: list[AbArmDay]
+    mean_return: StrictFloat | None
+    cumulative_return: Annotated[
+        StrictFloat | None,
+        Field(description="Product of (1 + daily figure) − 1 over the arm's dates."),
+    ]
+    mean_rank_ic: StrictFloat | None
+
+
+class AbStatistics(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    dates: Annotated[
+        StrictInt, Field(description="Dates both arm 0 and arm 1 have.", ge=0)
+    ]
+    welch_t: StrictFloat | None
+    welch_p: StrictFloat | None
+    mann_whitney_u: StrictFloat | None
+    mann_whitney_p: StrictFloat | None
+    mean_difference: Annotated[
+        StrictFloat | None,
+        Field(description="Mean of arm 0 minus mean of arm 1 over the common dates."),
+    ]
+
+
+AssignmentsAdditionalProperty = TypeAliasType(
+    "AssignmentsAdditionalProperty", Annotated[StrictInt, Field(ge=0)]
+)
+
+
+class AbTestDetail(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    test: AbTest
+    assignments: Annotated[
+        dict[str, AssignmentsAdditionalProperty],
+        Field(
+            description="Ticker → arm index, for every stock of the stored universe."
+        ),
+    ]
+    arms: list[AbArmResult]
+    statistics: AbStatistics
+
+
+class AbTestDetailEnvelope(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    ok: Literal[True]
+    data: AbTestDetail
+    error: None
+    meta: Meta
+
+
 class JobStatus(StrEnum):
     queued = "queued"
     running = "running"
