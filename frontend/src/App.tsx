@@ -2,6 +2,7 @@ import { type ReactNode, Suspense, lazy } from "react";
 import { Route, Routes } from "react-router";
 import { Loading } from "./components/Feedback";
 import { Layout } from "./components/Layout";
+import { AbTestsPage } from "./pages/AbTestsPage";
 import { BacktestsPage } from "./pages/BacktestsPage";
 import { DataPage } from "./pages/DataPage";
 import { JobDetailPage } from "./pages/JobDetailPage";
@@ -18,6 +19,9 @@ import { SignalsPage } from "./pages/SignalsPage";
 const TickerPage = lazy(() => import("./pages/TickerPage").then((module) => ({ default: module.TickerPage })));
 const BacktestDetailPage = lazy(() =>
   import("./pages/BacktestDetailPage").then((module) => ({ default: module.BacktestDetailPage })),
+);
+const AbTestDetailPage = lazy(() =>
+  import("./pages/AbTestDetailPage").then((module) => ({ default: module.AbTestDetailPage })),
 );
 const HealthPage = lazy(() => import("./pages/HealthPage").then((module) => ({ default: module.HealthPage })));
 
@@ -50,6 +54,15 @@ export function App() {
           element={
             <Deferred>
               <BacktestDetailPage />
+            </Deferred>
+          }
+        />
+        <Route path="ab-tests" element={<AbTestsPage />} />
+        <Route
+          path="ab-tests/:testId"
+          element={
+            <Deferred>
+              <AbTestDetailPage />
             </Deferred>
           }
         />

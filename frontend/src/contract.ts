@@ -58,6 +58,8 @@ export type SignalRow = Schemas["SignalRow"];
 export type FailedTicker = Schemas["FailedTicker"];
 export type FailedTickerReason = Schemas["FailedTickerReason"];
 
+export type AutopilotParams = Schemas["AutopilotParams"];
+export type AutopilotResult = Schemas["AutopilotResult"];
 export type BacktestRequest = Schemas["BacktestRequest"];
 export type BacktestParams = Schemas["BacktestParams"];
 export type BacktestResult = Schemas["BacktestResult"];
@@ -74,6 +76,17 @@ export type WalkForwardSettings = Schemas["WalkForwardSettings"];
 export type RiskSettings = Schemas["RiskSettings"];
 export type DashboardKPIs = Schemas["DashboardKPIs"];
 export type BenchmarkSeries = Schemas["BenchmarkSeries"];
+
+export type AbArmRequest = Schemas["AbArmRequest"];
+export type AbTestRequest = Schemas["AbTestRequest"];
+export type AbTestStatus = Schemas["AbTestStatus"];
+export type AbArm = Schemas["AbArm"];
+export type AbTest = Schemas["AbTest"];
+export type AbTestList = Schemas["AbTestList"];
+export type AbArmDay = Schemas["AbArmDay"];
+export type AbArmResult = Schemas["AbArmResult"];
+export type AbStatistics = Schemas["AbStatistics"];
+export type AbTestDetail = Schemas["AbTestDetail"];
 
 export type StatusLevel = Schemas["StatusLevel"];
 export type StatusComponentName = Schemas["StatusComponentName"];
@@ -133,7 +146,7 @@ export const JOB_STATUSES = [
 ] as const satisfies readonly JobStatus[];
 export type EveryJobStatusListed = AssertNever<Exclude<JobStatus, (typeof JOB_STATUSES)[number]>>;
 
-export const JOB_TYPES = ["data_refresh", "train", "predict", "backtest"] as const satisfies readonly JobType[];
+export const JOB_TYPES = ["data_refresh", "train", "predict", "backtest", "autopilot"] as const satisfies readonly JobType[];
 export type EveryJobTypeListed = AssertNever<Exclude<JobType, (typeof JOB_TYPES)[number]>>;
 
 export const QUALITY_STATUSES = ["ok", "warnings", "failed"] as const satisfies readonly QualityStatus[];
@@ -226,6 +239,7 @@ export const JOB_TYPE_VIEW: Record<JobType, { label: string }> = {
   train: { label: "Train" },
   predict: { label: "Predict" },
   backtest: { label: "Backtest" },
+  autopilot: { label: "Autopilot" },
 };
 
 /** Reasons a row is quarantined, in the contract's precedence order. */

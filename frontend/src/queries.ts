@@ -10,6 +10,7 @@ import {
 import { ApiError, api, call } from "./api";
 import { type HistoryRange, sinceFor } from "./health";
 import type {
+  AbTestRequest,
   BacktestRequest,
   BatchOption,
   FeatureMode,
@@ -77,6 +78,9 @@ export const keys = {
   backtest: (backtestId: string) => ["backtests", "detail", backtestId] as const,
   backtestEquity: (backtestId: string) => ["backtests", "equity", backtestId] as const,
   backtestTrades: (backtestId: string, filter: TradeFilter) => ["backtests", "trades", backtestId, filter] as const,
+  abTests: ["abtests"] as const,
+  abTestList: ["abtests", "list"] as const,
+  abTest: (testId: string) => ["abtests", "detail", testId] as const,
   dashboard: ["dashboard"] as const,
   status: ["status"] as const,
   quickStatus: ["status", "quick"] as const,
@@ -387,6 +391,46 @@ export function useDeleteBacktest() {
       queryClient.removeQueries({ queryKey: keys.backtest(deleted.backtest_id) });
       void queryClient.invalidateQueries({ queryKey: keys.backtestLists });
       void queryClient.invalidateQueries({ queryKey: keys.dashboard });
+    },
+  });
+}
+
+// ---------------------------------------------------------------- research: A/B tests
+/** listAbTests: every test, newest first. */
+export function useAbTests() {
+  return useQuery({
+    queryKey: keys.abTestList,
+    queryFn: () => call(api.GET("/api/v1/ab-tests")),
+  });
+}
+
+/** getAbTest: the test, its assignment and its evaluation so far. */
+export function useAbTest(testId: string) {
+  return useQuery({
+    queryKey: keys.abTest(testId),
+    queryFn: () => call(api.GET("/api/v1/ab-tests/{test_id}", { params: { path: { test_id: testId } } })),
+  });
+}
+
+/** createAbTest (scope admin); the list is refetched. */
+export function useCreateAbTest() {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: (request: AbTestRequest) => call(api.POST("/api/v1/ab-tests", { body: request })),
+    onSuccess: () => {
+      void queryClient.invalidateQueries({ queryKey: keys.abTestList });
+    },
+  });
+}
+
+/** stopAbTest (scope admin; 409 CONFLICT when already stopped); list and detail are refetched. */
+export function useStopAbTest() {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: (testId: string) =>
+      call(api.POST("/api/v1/ab-tests/{test_id}/stop", { params: { path: { test_id: testId } } })),
+    onSettled: () => {
+      void queryClient.invalidateQueries({ queryKey: keys.abTests });
     },
   });
 }

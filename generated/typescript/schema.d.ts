@@ -873,6 +873,177 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/autopilot": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The autopilot's configuration, clock and recent cycles
+         * @description `as_of` is the date the next cycle runs at: in `live` mode the last stored date
+         *     (new data moves it); in `replay` mode it starts at `replay_start` and each
+         *     successful cycle advances it by `step_days` trading days, so the loop runs over
+         *     history exactly as it would have run live (nothing in a cycle reads a price after
+         *     its as-of date except fills and marks of days the clock has reached). `cycles`
+         *     are the last 20, newest first, each with its steps.
+         */
+        get: operations["getAutopilotState"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/autopilot/run": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Run one autopilot cycle now
+         * @description Queues an `autopilot` job running, in order: `data_refresh` (skipped in replay
+         *     mode and when the source is unchanged), `train` (a challenger with the champion's
+         *     configuration, or the configured one when there is none, trained on data up to
+         *     as-of), `governance` (the decision recorded for it), `signals` (the champion's, at
+         *     as-of), `paper` (the paper account trades them: fills at the next stored opens as
+         *     the clock reaches them, daily marks), `tracking` (matured signals scored on data
+         *     up to as-of). Each step is reported as progress and in the cycle's record; a
+         *     failing step fails the job naming it. Only one cycle runs at a time: a second is
+         *     `409 CONFLICT` naming the running job. Cancellable between and inside steps.
+         */
+        post: operations["runAutopilot"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/autopilot/config": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Change the autopilot's configuration
+         * @description Fields left out keep their value. `interval_seconds` is at least 60 in `replay`
+         *     and at least 3600 in `live` (422 otherwise). Changing `mode` or `replay_start`
+         *     moves the replay clock back to `replay_start`. When enabled, a scheduler starts a
+         *     cycle every `interval_seconds` (none while one is queued or running). Persisted
+         *     across restarts; disabled by default.
+         */
+        put: operations["updateAutopilotConfig"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/paper/account": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The paper account's cash, equity, exposure and P&L
+         * @description The account trades the autopilot's signals under the same execution model as the
+         *     backtest (next-open fills with slippage, commission, fixed holding period,
+         *     position limits); figures are as of its last rebalance. 404 before the first
+         *     cycle opened it.
+         */
+        get: operations["getPaperAccount"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/paper/positions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Positions held by the paper account */
+        get: operations["listPaperPositions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/paper/orders": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The paper account's orders, newest signal date first */
+        get: operations["listPaperOrders"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/paper/equity": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The paper account's daily marks against the benchmark */
+        get: operations["getPaperEquity"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/paper/reset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Empty the paper account (it reopens at the next cycle)
+         * @description Requires `{"confirm": true}`; anything else is 422. 409 while a cycle runs.
+         */
+        post: operations["resetPaperAccount"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -2282,12 +2453,256 @@ export interface components {
             meta: components["schemas"]["Meta"];
         };
         /**
+         * @description `live`: as-of is the last stored date. `replay`: a clock stepping through history.
+         * @enum {string}
+         */
+        AutopilotMode: "live" | "replay";
+        /** @enum {string} */
+        AutopilotStepName: "data_refresh" | "train" | "governance" | "signals" | "paper" | "tracking";
+        /** @enum {string} */
+        AutopilotStepStatus: "pending" | "running" | "succeeded" | "skipped" | "failed" | "cancelled";
+        AutopilotRunRequest: {
+            /** @default [] */
+            skip?: components["schemas"]["AutopilotStepName"][];
+        };
+        /** @description An `autopilot` job's request. */
+        AutopilotParams: {
+            skip: components["schemas"]["AutopilotStepName"][];
+            /** @enum {string} */
+            trigger: "manual" | "schedule";
+        };
+        AutopilotStep: {
+            name: components["schemas"]["AutopilotStepName"];
+            status: components["schemas"]["AutopilotStepStatus"];
+            /** Format: date-time */
+            started_at: string | null;
+            /** Format: date-time */
+            finished_at: string | null;
+            duration_seconds: number | null;
+            /** @description What the step did, with numbers (or why it was skipped or failed). */
+            outcome: string | null;
+        };
+        /** @description An `autopilot` job's result. */
+        AutopilotResult: {
+            /** Format: date */
+            as_of: string;
+            mode: components["schemas"]["AutopilotMode"];
+            steps: components["schemas"]["AutopilotStep"][];
+            champion: components["schemas"]["ModelVersionName"] | null;
+            /**
+             * Format: date
+             * @description Where the replay clock stands after the cycle (null in live mode).
+             */
+            next_as_of: string | null;
+        };
+        AutopilotCycle: {
+            /** Format: uuid */
+            job_id: string;
+            status: components["schemas"]["JobStatus"];
+            /** Format: date */
+            as_of: string | null;
+            mode: components["schemas"]["AutopilotMode"];
+            /** Format: date-time */
+            started_at: string | null;
+            /** Format: date-time */
+            finished_at: string | null;
+            steps: components["schemas"]["AutopilotStep"][];
+            error: string | null;
+        };
+        TradingConfig: {
+            /** @default 10 */
+            max_positions?: number;
+            /** @default 0.1 */
+            position_size?: number;
+            /** @default 0 */
+            entry_threshold?: number;
+            /** @default 5 */
+            holding_period?: number;
+            /** @default 1 */
+            commission_bps?: number;
+            /** @default 5 */
+            slippage_bps?: number;
+            /** @default 1000000 */
+            initial_capital?: number;
+        };
+        AutopilotConfig: {
+            enabled: boolean;
+            mode: components["schemas"]["AutopilotMode"];
+            interval_seconds: number;
+            /**
+             * Format: date
+             * @description First as-of date of the replay clock (null = 252 trading days before the last stored date).
+             */
+            replay_start: string | null;
+            /** @description Trading days the replay clock advances per cycle. */
+            step_days: number;
+            /** @description Training of the first version (later cycles reuse the champion's configuration); `end` is set by the clock. */
+            training: components["schemas"]["TrainParams"];
+            trading: components["schemas"]["TradingConfig"];
+        };
+        AutopilotConfigUpdate: {
+            enabled?: boolean;
+            mode?: components["schemas"]["AutopilotMode"];
+            interval_seconds?: number;
+            /** Format: date */
+            replay_start?: string | null;
+            step_days?: number;
+            training?: components["schemas"]["TrainRequest"];
+            trading?: components["schemas"]["TradingConfig"];
+        };
+        AutopilotState: {
+            config: components["schemas"]["AutopilotConfig"];
+            /**
+             * Format: date
+             * @description The date the next cycle runs at (null before any data).
+             */
+            as_of: string | null;
+            /** Format: date */
+            last_stored_date: string | null;
+            /**
+             * Format: date-time
+             * @description When the scheduler starts the next cycle (null when disabled).
+             */
+            next_run_at: string | null;
+            /** Format: uuid */
+            running_job_id: string | null;
+            champion: components["schemas"]["ModelVersionName"] | null;
+            challenger: components["schemas"]["ModelVersionName"] | null;
+            cycles: components["schemas"]["AutopilotCycle"][];
+            /** @description Why no cycle can run (e.g. the replay clock reached the data's end). */
+            message: string | null;
+        };
+        AutopilotStateEnvelope: {
+            /** @constant */
+            ok: true;
+            data: components["schemas"]["AutopilotState"];
+            error: null;
+            meta: components["schemas"]["Meta"];
+        };
+        PaperAccount: {
+            /** Format: date */
+            start_date: string;
+            /**
+             * Format: date
+             * @description Date of the last mark.
+             */
+            as_of: string | null;
+            initial_capital: number;
+            cash: number;
+            /** @description Net equity at the last close (costs paid). */
+            equity: number;
+            /** @description The same trades without costs. */
+            gross_equity: number;
+            /** @description Held market value over net equity. */
+            exposure: number;
+            positions: number;
+            /** @description Net P&L since the account opened. */
+            pnl: number;
+            gross_pnl: number;
+            /** @description Net return since the account opened */
+            return_pct: number;
+            trading: components["schemas"]["TradingConfig"];
+        };
+        PaperAccountEnvelope: {
+            /** @constant */
+            ok: true;
+            data: components["schemas"]["PaperAccount"];
+            error: null;
+            meta: components["schemas"]["Meta"];
+        };
+        PaperPosition: {
+            ticker: string;
+            shares: number;
+            /** Format: date */
+            entry_date: string;
+            /** @description Net fill (slippage included). */
+            entry_price: number;
+            /** Format: date */
+            signal_date: string;
+            /** @description The position exits at the open this many trading days after as-of (1 = the next open). */
+            exit_in_trading_days: number;
+            last_close: number;
+            market_value: number;
+        };
+        PaperPositionList: {
+            items: components["schemas"]["PaperPosition"][];
+        };
+        PaperPositionListEnvelope: {
+            /** @constant */
+            ok: true;
+            data: components["schemas"]["PaperPositionList"];
+            error: null;
+            meta: components["schemas"]["Meta"];
+        };
+        /** @enum {string} */
+        PaperOrderStatus: "pending" | "filled" | "expired" | "cancelled";
+        PaperOrder: {
+            order_id: string;
+            /** Format: date */
+            signal_date: string;
+            ticker: string;
+            /** @description Filled (or intended) notional. */
+            notional: number | null;
+            status: components["schemas"]["PaperOrderStatus"];
+            /** Format: date */
+            fill_date: string | null;
+            fill_price: number | null;
+        };
+        PaperOrderPage: {
+            items: components["schemas"]["PaperOrder"][];
+            next_cursor: string | null;
+        };
+        PaperOrderPageEnvelope: {
+            /** @constant */
+            ok: true;
+            data: components["schemas"]["PaperOrderPage"];
+            error: null;
+            meta: components["schemas"]["Meta"];
+        };
+        PaperMark: {
+            /** Format: date */
+            date: string;
+            equity: number;
+            gross_equity: number;
+            cash: number;
+            exposure: number;
+            positions: number;
+            /** @description The benchmark's close that day. */
+            benchmark: number | null;
+        };
+        PaperEquity: {
+            benchmark: string;
+            points: components["schemas"]["PaperMark"][];
+        };
+        PaperEquityEnvelope: {
+            /** @constant */
+            ok: true;
+            data: components["schemas"]["PaperEquity"];
+            error: null;
+            meta: components["schemas"]["Meta"];
+        };
+        PaperResetRequest: {
+            /** @constant */
+            confirm: true;
+        };
+        PaperReset: {
+            /** @constant */
+            reset: true;
+        };
+        PaperResetEnvelope: {
+            /** @constant */
+            ok: true;
+            data: components["schemas"]["PaperReset"];
+            error: null;
+            meta: components["schemas"]["Meta"];
+        };
+        /**
          * @description `queued → running → succeeded | failed | cancelled` (the last three are terminal).
          * @enum {string}
          */
         JobStatus: "queued" | "running" | "succeeded" | "failed" | "cancelled";
         /** @enum {string} */
-        JobType: "data_refresh" | "train" | "predict" | "backtest";
+        JobType: "data_refresh" | "train" | "predict" | "backtest" | "autopilot";
         /**
          * @description Why a job failed: `INTERRUPTED` (the server stopped while it ran), `ITEMS_FAILED`
          *     (more than half of its items failed), `DATA_SOURCE_UNAVAILABLE` (the configured
@@ -2342,7 +2757,7 @@ export interface components {
             progress_message: string | null;
             cancel_requested: boolean;
             /** @description The job's parameters (by `job_type`). */
-            params: components["schemas"]["DataRefreshParams"] | components["schemas"]["TrainParams"] | components["schemas"]["PredictParams"] | components["schemas"]["BacktestParams"];
+            params: components["schemas"]["DataRefreshParams"] | components["schemas"]["TrainParams"] | components["schemas"]["PredictParams"] | components["schemas"]["BacktestParams"] | components["schemas"]["AutopilotParams"];
             /** @description Subject of the token that submitted the job (null with auth off). */
             owner: string | null;
             /** Format: date-time */
@@ -2356,7 +2771,7 @@ export interface components {
              * @description The job's result (by `job_type`): set when it succeeds, and also when it fails
              *     with `ITEMS_FAILED` (what it did before giving up); null otherwise.
              */
-            result: components["schemas"]["DataRefreshResult"] | components["schemas"]["TrainResult"] | components["schemas"]["PredictResult"] | components["schemas"]["BacktestResult"] | null;
+            result: components["schemas"]["DataRefreshResult"] | components["schemas"]["TrainResult"] | components["schemas"]["PredictResult"] | components["schemas"]["BacktestResult"] | components["schemas"]["AutopilotResult"] | null;
         };
         JobEnvelope: {
             /** @constant */
@@ -3790,6 +4205,234 @@ export interface operations {
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             422: components["responses"]["ArtifactCorruptOrInvalid"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getAutopilotState: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The state. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AutopilotStateEnvelope"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            422: components["responses"]["ArtifactCorruptOrInvalid"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    runAutopilot: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["AutopilotRunRequest"];
+            };
+        };
+        responses: {
+            /** @description The cycle was queued. */
+            202: {
+                headers: {
+                    /** @description The job's URL. */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobEnvelope"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["ValidationError"];
+            429: components["responses"]["QueueFull"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    updateAutopilotConfig: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AutopilotConfigUpdate"];
+            };
+        };
+        responses: {
+            /** @description The new state. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AutopilotStateEnvelope"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["ArtifactCorruptOrInvalid"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getPaperAccount: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The account. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaperAccountEnvelope"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ArtifactCorruptOrInvalid"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listPaperPositions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The positions, by ticker. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaperPositionListEnvelope"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            422: components["responses"]["ArtifactCorruptOrInvalid"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listPaperOrders: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description `next_cursor` of the previous page. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of orders. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaperOrderPageEnvelope"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            422: components["responses"]["ArtifactCorruptOrInvalid"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getPaperEquity: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One mark per trading day since the account opened. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaperEquityEnvelope"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            422: components["responses"]["ArtifactCorruptOrInvalid"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    resetPaperAccount: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PaperResetRequest"];
+            };
+        };
+        responses: {
+            /** @description The account was emptied. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaperResetEnvelope"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["ValidationError"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
         };

@@ -23,27 +23,32 @@ from quant_engine.api.deps import API_PREFIX
 from quant_engine.api.errors import install_error_handlers
 from quant_engine.api.middleware import RequestContextMiddleware
 from quant_engine.api.routers import abtests, data, health, jobs, pricing, research, system
+from quant_engine.api.routers import autopilot as autopilot_routes
 from quant_engine.api.routers import backtests as backtests_routes
 from quant_engine.api.services.health import snapshot
 from quant_engine.api.state import AppState
 from quant_engine.api.ui import DEFAULT_UI_DIR, install_ui
 from quant_engine.autopilot.ab_lab import AbLab
+from quant_engine.autopilot.cycle import Autopilot
 from quant_engine.backtest.lab import BacktestLab
 from quant_engine.core import logbuffer
-from quant_engine.core.errors import ArtifactCorruptError, UnavailableError
+from quant_engine.core.errors import ArtifactCorruptError, QueueFullError, UnavailableError
 from quant_engine.core.settings import Settings
 from quant_engine.core.tasks import TaskSupervisor
 from quant_engine.data import Store
 from quant_engine.jobs import JobEvent, JobRunner, JobStore
 from quant_engine.jobs.catalog import (
+    AUTOPILOT,
     BACKTEST,
     DATA_REFRESH,
     EXCLUSIVE_JOB_TYPES,
     PREDICT,
     TRAIN,
+    autopilot_job,
     backtest_job,
     data_refresh_job,
     predict_job,
+    refresh_source,
     train_job,
 )
 from quant_engine.models.monitoring import Monitor
@@ -69,9 +74,18 @@ def _build_state(settings: Settings, contract: Contract) -> AppState:
     monitor = Monitor(
         research, trackers.ic, trackers.disagreement, top_n=settings.disagreement_top_n
     )
+    autopilot = Autopilot(
+        research,
+        monitor,
+        trackers.execution,
+        settings.state_dir,
+        refresh=refresh_source(store, settings.data_dir),
+        default_mode="replay" if settings.data_dir is None else "live",
+    )
     runner = JobRunner(
         job_store,
         {
+            AUTOPILOT: autopilot_job(autopilot),
             DATA_REFRESH: data_refresh_job(store, settings.data_dir, monitor),
             TRAIN: train_job(research),
             PREDICT: predict_job(research, monitor),
@@ -98,6 +112,7 @@ def _build_state(settings: Settings, contract: Contract) -> AppState:
         trackers=trackers,
         monitor=monitor,
         abtests=AbLab(research, settings.state_dir),
+        autopilot=autopilot,
     )
 
 
@@ -112,7 +127,12 @@ async def _start_services(state: AppState) -> None:
             logger.info("data refreshed: %d cached response(s) invalidated", dropped)
         if event.name != "progress":  # the dashboard counts jobs by status
             cache.invalidate(("dashboard",))
-        if event.record.job_type in (TRAIN, PREDICT, BACKTEST) and event.record.is_terminal:
+        if event.record.job_type == AUTOPILOT and event.record.is_terminal:
+            cache.invalidate_on_data_refresh()  # a live cycle may have imported data
+        if (
+            event.record.job_type in (TRAIN, PREDICT, BACKTEST, AUTOPILOT)
+            and event.record.is_terminal
+        ):
             # a training may change the champion; signals are new: drop what depends on them
             cache.invalidate(RESEARCH_DOMAINS)
 
@@ -120,6 +140,7 @@ async def _start_services(state: AppState) -> None:
     cache.invalidate_on_data_refresh()
     await state.runner.start()
     state.tasks.spawn(_snapshotter(state), name="health-snapshotter")
+    state.tasks.spawn(_scheduler(state), name="autopilot-scheduler")
     if state.settings.auto_import and await asyncio.to_thread(_needs_initial_import, state):
         record = await state.runner.submit(DATA_REFRESH, {"force": False}, owner=None)
         logger.info("store is empty or stale: started data refresh job %s", record.job_id)
@@ -138,6 +159,35 @@ async def _snapshotter(state: AppState) -> None:
         except UnavailableError as error:
             logger.warning("health snapshot not stored: %s", error.message)
         await asyncio.sleep(interval)
+
+
+SCHEDULER_TICK_SECONDS = 1.0
+
+
+async def _scheduler(state: AppState) -> None:
+    """Start an autopilot cycle every ``interval_seconds`` while it is enabled (none while
+    one is queued or running). Reads the persisted configuration each tick, so a change
+    takes effect within a second."""
+    while True:
+        await asyncio.sleep(SCHEDULER_TICK_SECONDS)
+        try:
+            config = await asyncio.to_thread(state.autopilot.config)
+            if not config.enabled:
+                continue
+            now = dt.datetime.now(dt.UTC)
+            last = await asyncio.to_thread(state.autopilot.last_run_at)
+            if last is not None and now < last + dt.timedelta(seconds=config.interval_seconds):
+                continue
+            async with state.autopilot_admission:
+                if state.runner.active_job(AUTOPILOT) is not None:
+                    continue
+                record = await state.runner.submit(
+                    AUTOPILOT, {"skip": [], "trigger": "schedule"}, owner=None
+                )
+            await asyncio.to_thread(state.autopilot.mark_run, now)
+            logger.info("autopilot: scheduled cycle %s", record.job_id)
+        except (ArtifactCorruptError, QueueFullError) as error:
+            logger.warning("autopilot: no cycle started: %s", error.message)
 
 
 def _needs_initial_import(state: AppState) -> bool:
@@ -201,6 +251,7 @@ def _add_api_routes(app: FastAPI) -> None:
         backtests_routes.router,
         health.router,
         abtests.router,
+        autopilot_routes.router,
     ):
         app.router.routes.extend(router.routes)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass, field
 
@@ -9,6 +10,7 @@ from quant_engine.api.auth import TokenVerifier
 from quant_engine.api.cache import ResponseCache
 from quant_engine.api.contract import Contract
 from quant_engine.autopilot.ab_lab import AbLab
+from quant_engine.autopilot.cycle import Autopilot
 from quant_engine.backtest.lab import BacktestLab
 from quant_engine.core.logbuffer import RingBufferHandler
 from quant_engine.core.settings import Settings
@@ -38,6 +40,8 @@ class AppState:
     trackers: Trackers
     monitor: Monitor
     abtests: AbLab
+    autopilot: Autopilot
+    autopilot_admission: asyncio.Lock = field(default_factory=asyncio.Lock)
     started_monotonic: float = field(default_factory=time.monotonic)
 
     @property

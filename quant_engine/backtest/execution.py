@@ -1,6 +1,7 @@
 """The one execution model: next-open fills, costs, fixed holding, position limits.
 
-Shared by the backtest and (later) the paper trader, so the trading rules exist once.
+Shared by the backtest and the paper trader (:mod:`quant_engine.autopilot.paper`), so the
+trading rules exist once.
 Everything is indexed by the trading days of the data (rows of the panel).
 
 Rules (DESIGN.md section 6, issue 12 "Execution and accounting"):
@@ -27,7 +28,11 @@ Rules (DESIGN.md section 6, issue 12 "Execution and accounting"):
   ends while held exits at its last close (``delisted``). The
   last day closes every position at that day's close (``end_of_backtest``; a ticker
   without a bar that day at its last close). These close exits pay slippage and
-  commission like any sale.
+  commission like any sale. With ``liquidate_at_end=False`` (the paper trader's view of
+  an account that goes on) the last day is an ordinary day seen from its close: nothing is
+  liquidated, and nobody can know yet whether a ticker trades again, so there are no
+  ``delisted`` exits that day either; stops and orders are decided as on any day and stay
+  pending.
 - Gross figures use the same trades and shares at the raw prices with no commission;
   a trade's ``costs`` are its commissions plus its slippage (shares × |fill − raw|), so
   gross − net final equity = Σ costs.
@@ -37,8 +42,10 @@ Rules (DESIGN.md section 6, issue 12 "Execution and accounting"):
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from typing import TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -61,6 +68,18 @@ EXIT_STOP_LOSS = "stop_loss"
 EXIT_DELISTED = "delisted"
 EXIT_END_OF_BACKTEST = "end_of_backtest"
 EXIT_REASONS = (EXIT_HOLDING_PERIOD, EXIT_STOP_LOSS, EXIT_DELISTED, EXIT_END_OF_BACKTEST)
+
+SIDE_BUY = "buy"
+SIDE_SELL = "sell"
+
+ORDER_PENDING = "pending"
+"""Decided at a close, not filled yet (only at the end of a run that does not liquidate)."""
+ORDER_FILLED = "filled"
+ORDER_EXPIRED = "expired"
+"""No bar for :data:`ORDER_EXPIRY_TRADING_DAYS` mornings."""
+ORDER_CANCELLED = "cancelled"
+"""No free slot or no cash left at the fill, or the run ended and liquidated."""
+ORDER_STATUSES = (ORDER_PENDING, ORDER_FILLED, ORDER_EXPIRED, ORDER_CANCELLED)
 
 _NEVER = np.iinfo(np.int64).max
 
@@ -170,6 +189,132 @@ class Trades:
         )
 
 
+_EMPTY_DATES: DateArray = np.empty(0, dtype="datetime64[D]")
+
+
+@dataclass(frozen=True, eq=False)
+class Fills:
+    """One row per fill (entries and exits) in the order they happened.
+
+    Each day: exits at the open, entries at the open in score order, then exits at the
+    close. ``raw_price`` is the open (or close) the fill was expected at, ``fill_price``
+    the same with slippage, ``commission`` in currency; ``signal_date`` is the close at
+    which the position's entry was decided (it names the position).
+    """
+
+    date: DateArray
+    ticker: npt.NDArray[np.str_]
+    side: npt.NDArray[np.str_]
+    signal_date: DateArray
+    shares: FloatArray
+    raw_price: FloatArray
+    fill_price: FloatArray
+    commission: FloatArray
+
+    def __len__(self) -> int:
+        return len(self.ticker)
+
+    @classmethod
+    def empty(cls) -> Fills:
+        """No fills."""
+        no_text = np.empty(0, dtype=np.str_)
+        no_float = np.empty(0)
+        return cls(
+            _EMPTY_DATES, no_text, no_text, _EMPTY_DATES, no_float, no_float, no_float, no_float
+        )
+
+    def to_frame(self) -> pd.DataFrame:
+        """The fills as a DataFrame, one column per field."""
+        return _frame(self)
+
+
+@dataclass(frozen=True, eq=False)
+class Orders:
+    """One row per order decided at a close, in the order decided (score order each day).
+
+    ``notional`` is the filled notional aimed at (currency; an entry may be reduced to the
+    cash left); ``status`` one of :data:`ORDER_STATUSES`; ``fill_date``/``fill_price``
+    (net of slippage) are NaT/NaN unless filled.
+    """
+
+    ticker: npt.NDArray[np.str_]
+    signal_date: DateArray
+    notional: FloatArray
+    status: npt.NDArray[np.str_]
+    fill_date: DateArray
+    fill_price: FloatArray
+
+    def __len__(self) -> int:
+        return len(self.ticker)
+
+    @classmethod
+    def empty(cls) -> Orders:
+        """No orders."""
+        no_text = np.empty(0, dtype=np.str_)
+        return cls(no_text, _EMPTY_DATES, np.empty(0), no_text, _EMPTY_DATES, np.empty(0))
+
+    def to_frame(self) -> pd.DataFrame:
+        """The orders as a DataFrame, one column per field."""
+        return _frame(self)
+
+
+@dataclass(frozen=True, eq=False)
+class OpenPositions:
+    """The positions held at the last close (none when the run liquidates at the end).
+
+    ``entry_price`` is the net fill, ``entry_open`` the raw open it filled at (the stop
+    is measured from it). ``exit_due_day`` is the row of the trading day at whose open
+    the position is due to exit (it may lie past the last row: that day is not in the
+    data yet); ``stop_triggered`` means a stop was hit and it exits at the next open.
+    """
+
+    ticker: npt.NDArray[np.str_]
+    signal_date: DateArray
+    entry_date: DateArray
+    shares: FloatArray
+    entry_price: FloatArray
+    entry_open: FloatArray
+    exit_due_day: IntArray
+    stop_triggered: BoolArray
+
+    def __len__(self) -> int:
+        return len(self.ticker)
+
+    @classmethod
+    def empty(cls) -> OpenPositions:
+        """No positions."""
+        no_text = np.empty(0, dtype=np.str_)
+        no_float = np.empty(0)
+        return cls(
+            no_text,
+            _EMPTY_DATES,
+            _EMPTY_DATES,
+            no_float,
+            no_float,
+            no_float,
+            np.empty(0, dtype=np.int64),
+            np.empty(0, dtype=np.bool_),
+        )
+
+    def to_frame(self) -> pd.DataFrame:
+        """The open positions as a DataFrame, one column per field."""
+        return _frame(self)
+
+
+_Table = TypeVar("_Table", Fills, Orders, OpenPositions)
+
+
+def _rows(table: _Table, keep: BoolArray) -> _Table:
+    """The rows of a column table where ``keep`` is true (same type)."""
+    return dataclasses.replace(
+        table, **{column.name: getattr(table, column.name)[keep] for column in fields(table)}
+    )
+
+
+def _frame(table: _Table) -> pd.DataFrame:
+    return pd.DataFrame({column.name: getattr(table, column.name) for column in fields(table)})
+
+
 @dataclass(frozen=True, eq=False)
 class SimulationResult:
     """Per-day figures at each close (arrays of ``len(dates)``) and the trades.
@@ -177,7 +322,9 @@ class SimulationResult:
     ``equity``/``cash`` are net; ``gross_equity``/``gross_cash`` the same trades at raw
     prices without commission. ``exposure`` is the held market value over net equity
     (0..1), ``positions`` the count held at the close, ``traded_notional`` the filled
-    notional bought plus sold that day (net fills).
+    notional bought plus sold that day (net fills). ``fills`` and ``orders`` list every
+    fill and order; ``open_positions`` is the book at the last close (empty when the run
+    liquidates at the end, as a backtest does).
     """
 
     dates: DateArray
@@ -191,6 +338,15 @@ class SimulationResult:
     positions: IntArray
     traded_notional: FloatArray
     trades: Trades
+    fills: Fills = field(default_factory=Fills.empty)
+    orders: Orders = field(default_factory=Orders.empty)
+    open_positions: OpenPositions = field(default_factory=OpenPositions.empty)
+
+    @property
+    def pending_orders(self) -> Orders:
+        """The orders decided at a close and not filled by the last day (they fill at the
+        next opens); empty when the run liquidates at the end."""
+        return _rows(self.orders, self.orders.status == ORDER_PENDING)
 
 
 @dataclass
@@ -232,6 +388,55 @@ class _Book:
         self.order_day = np.zeros(n_tickers, dtype=np.int64)
         self.order_rank = np.zeros(n_tickers, dtype=np.int64)
         self.trades = _Chunks()
+        self.fills = _Chunks()
+        self.placed = _Chunks()
+        """Orders as decided: ticker, signal day, notional."""
+        self.resolved = _Chunks()
+        """How orders ended: ticker, signal day, status, fill day, fill price."""
+
+    def place(self, tickers: IntArray, day: int, notional: float) -> None:
+        """Order ``tickers`` (in score order) at the close of ``day`` for the next open."""
+        self.ordered[tickers] = True
+        self.order_notional[tickers] = notional
+        self.order_day[tickers] = day
+        self.order_rank[tickers] = day * len(self.held) + np.arange(tickers.size)
+        self.placed.add(
+            ticker=tickers,
+            signal_day=np.full(tickers.size, day, dtype=np.int64),
+            notional=np.full(tickers.size, notional),
+        )
+
+    def resolve(self, tickers: IntArray, status: str, day: int = -1, price: float = np.nan) -> None:
+        """End the orders for ``tickers`` with ``status`` (filled on ``day`` at ``price``)."""
+        self.ordered[tickers] = False
+        self.resolved.add(
+            ticker=tickers,
+            signal_day=self.order_day[tickers],
+            status=np.full(tickers.size, status),
+            fill_day=np.full(tickers.size, day, dtype=np.int64),
+            fill_price=np.full(tickers.size, price),
+        )
+
+    def record_fills(  # noqa: PLR0917 - one column each, as in the fills table
+        self,
+        tickers: IntArray,
+        day: int,
+        side: str,
+        shares: FloatArray,
+        raw: FloatArray,
+        fill: FloatArray,
+        commission: FloatArray,
+    ) -> None:
+        self.fills.add(
+            day=np.full(tickers.size, day, dtype=np.int64),
+            ticker=tickers,
+            side=np.full(tickers.size, side),
+            signal_day=self.signal_day[tickers],
+            shares=shares,
+            raw_price=raw,
+            fill_price=fill,
+            commission=commission,
+        )
 
     def sell(
         self, tickers: IntArray, raw: FloatArray, day: int, reasons: npt.NDArray[np.str_]
@@ -249,6 +454,7 @@ class _Book:
         costs = self.entry_costs[tickers] + commission + shares * (raw - fill)
         gross_pnl = shares * (raw - entry_raw)
         net_pnl = gross_pnl - costs
+        self.record_fills(tickers, day, SIDE_SELL, shares, raw, fill, commission)
         self.trades.add(
             ticker=tickers,
             signal_day=self.signal_day[tickers],
@@ -270,12 +476,14 @@ class _Book:
 
     def buy(self, ticker: int, raw: float, day: int) -> None:
         """Fill the order for ``ticker`` at raw open ``raw``, reduced to the cash left."""
-        self.ordered[ticker] = False
+        which = np.array([ticker], dtype=np.int64)
         fill = raw * self.buy_factor
         affordable = self.cash / (1.0 + self.commission)
         notional = min(float(self.order_notional[ticker]), affordable)
         if notional <= 0.0:
+            self.resolve(which, ORDER_CANCELLED)
             return
+        self.resolve(which, ORDER_FILLED, day, fill)
         shares = notional / fill
         commission = notional * self.commission
         # Reduced to fit: every cent is spent; set 0 exactly so rounding leaves no dust
@@ -290,6 +498,15 @@ class _Book:
         self.exit_due[ticker] = day + self.rules.holding_period
         self.entry_raw[ticker] = raw
         self.entry_costs[ticker] = commission + shares * (fill - raw)
+        self.record_fills(
+            which,
+            day,
+            SIDE_BUY,
+            np.array([shares]),
+            np.array([raw]),
+            np.array([fill]),
+            np.array([commission]),
+        )
 
 
 ORDER_EXPIRY_TRADING_DAYS = 5
@@ -350,25 +567,32 @@ def _morning(book: _Book, market: _Market, day: int) -> None:
     room = book.rules.max_positions - int(book.held.sum())
     for ticker in fillable.tolist():
         if room <= 0:
-            book.ordered[ticker] = False
+            book.resolve(np.array([ticker], dtype=np.int64), ORDER_CANCELLED)
             continue
         book.buy(ticker, float(market.open[day, ticker]), day)
         room -= int(book.held[ticker])
 
 
-def _close_exits(book: _Book, market: _Market, day: int, last_day: bool) -> None:
-    """Delisted positions (data ends today) and, on the last day, every position."""
+def _close_exits(
+    book: _Book, market: _Market, day: int, *, last_day: bool, liquidate: bool
+) -> None:
+    """Delisted positions (data ends today) and, on the last day, every position.
+
+    On the last day of a run that does not liquidate, nothing closes: whether a ticker's
+    data ends today is the future there.
+    """
     held = np.flatnonzero(book.held)
-    if last_day:
-        book.ordered[:] = False
+    if last_day and liquidate:
+        book.resolve(np.flatnonzero(book.ordered), ORDER_CANCELLED)
         if held.size:
             reasons = np.full(held.size, EXIT_END_OF_BACKTEST)
             book.sell(held, market.mark[day, held], day, reasons)
         return
     # an order that found no bar for ORDER_EXPIRY_TRADING_DAYS mornings is cancelled (a
     # rule that needs no knowledge of whether the ticker will ever trade again)
-    book.ordered &= day - book.order_day < ORDER_EXPIRY_TRADING_DAYS
-    if held.size:
+    expired = book.ordered & (day - book.order_day >= ORDER_EXPIRY_TRADING_DAYS)
+    book.resolve(np.flatnonzero(expired), ORDER_EXPIRED)
+    if held.size and not last_day:
         ending = held[market.last_bar[held] == day]
         if ending.size:
             reasons = np.full(ending.size, EXIT_DELISTED)
@@ -406,10 +630,7 @@ def _place_orders(
     size = rules.position_size
     if rules.drawdown_brake is not None and equity < (1.0 - rules.drawdown_brake) * peak:
         size *= DRAWDOWN_BRAKE_FACTOR
-    book.ordered[chosen] = True
-    book.order_notional[chosen] = size * equity
-    book.order_day[chosen] = day
-    book.order_rank[chosen] = day * len(book.held) + np.arange(chosen.size)
+    book.place(chosen, day, size * equity)
 
 
 def _check_inputs(
@@ -438,13 +659,18 @@ def simulate(  # noqa: PLR0917 - the shared signature the paper trader calls pos
     rules: ExecutionRules,
     tickers: Sequence[str],
     dates: DateArray,
+    *,
+    liquidate_at_end: bool = True,
 ) -> SimulationResult:
     """Trade ``scores`` under ``rules`` over the dates × tickers price panel.
 
     ``open_``/``close`` are raw prices per share (NaN = no row that day); ``scores[t, j]``
     is the predicted ``holding_period``-day return (fraction) known at the close of
-    trading day t. Returns the per-day net and gross figures and the trades (module
-    docstring: the rules). Raises ``ValidationFailedError`` on mismatched shapes.
+    trading day t. Returns the per-day net and gross figures, the trades, fills and
+    orders (module docstring: the rules). ``liquidate_at_end=False`` leaves the book as
+    it stands at the last close (the paper trader's account): positions stay open and
+    the orders decided that evening stay pending, in ``open_positions`` and
+    ``pending_orders``. Raises ``ValidationFailedError`` on mismatched shapes.
     """
     _check_inputs(open_, close, scores, tickers, dates)
     open_ = np.asarray(open_, dtype=np.float64)
@@ -459,7 +685,7 @@ def simulate(  # noqa: PLR0917 - the shared signature the paper trader calls pos
         book.traded = 0.0
         _morning(book, market, day)
         last_day = day == n_days - 1
-        _close_exits(book, market, day, last_day)
+        _close_exits(book, market, day, last_day=last_day, liquidate=liquidate_at_end)
         held = np.flatnonzero(book.held)
         value = float(book.shares[held] @ market.mark[day, held])
         equity = book.cash + value
@@ -473,41 +699,59 @@ def simulate(  # noqa: PLR0917 - the shared signature the paper trader calls pos
             held.size,
         )
         peak = max(peak, equity)
-        if last_day:
+        if last_day and liquidate_at_end:
             break
         _check_stops(book, market, day)
         _place_orders(book, market, scores, day, equity=equity, peak=peak)
     return _result(book, daily, rules, tickers, dates)
 
 
+@dataclass(frozen=True)
+class _Reader:
+    """Reads gathered columns back as typed arrays, turning rows into dates and tickers."""
+
+    chunks: _Chunks
+    names: npt.NDArray[np.str_]
+    day_dates: DateArray
+
+    def ints(self, name: str) -> IntArray:
+        return self.chunks.get(name, np.int64).astype(np.int64)
+
+    def floats(self, name: str) -> FloatArray:
+        return self.chunks.get(name, np.float64).astype(np.float64)
+
+    def text(self, name: str) -> npt.NDArray[np.str_]:
+        return self.chunks.get(name, np.str_).astype(np.str_)
+
+    def dates(self, name: str) -> DateArray:
+        return self.day_dates[self.ints(name)]
+
+    def tickers(self) -> npt.NDArray[np.str_]:
+        return self.names[self.ints("ticker")]
+
+
 def _result(
     book: _Book, daily: FloatArray, rules: ExecutionRules, tickers: Sequence[str], dates: DateArray
 ) -> SimulationResult:
     equity, gross_equity, cash, gross_cash, value, traded, held = daily
-    chunks = book.trades
     names = np.asarray(tickers, dtype=np.str_)
     day_dates = np.asarray(dates).astype("datetime64[D]")
-
-    def on_dates(name: str) -> DateArray:
-        return day_dates[chunks.get(name, np.int64).astype(np.int64)]
-
-    def floats(name: str) -> FloatArray:
-        return chunks.get(name, np.float64).astype(np.float64)
-
+    read = _Reader(book.trades, names, day_dates)
     trades = Trades(
-        ticker=names[chunks.get("ticker", np.int64).astype(np.int64)],
-        signal_date=on_dates("signal_day"),
-        entry_date=on_dates("entry_day"),
-        entry_price=floats("entry_price"),
-        exit_date=on_dates("exit_day"),
-        exit_price=floats("exit_price"),
-        shares=floats("shares"),
-        gross_pnl=floats("gross_pnl"),
-        costs=floats("costs"),
-        net_pnl=floats("net_pnl"),
-        trade_return=floats("trade_return"),
-        exit_reason=chunks.get("exit_reason", np.str_).astype(np.str_),
+        ticker=read.tickers(),
+        signal_date=read.dates("signal_day"),
+        entry_date=read.dates("entry_day"),
+        entry_price=read.floats("entry_price"),
+        exit_date=read.dates("exit_day"),
+        exit_price=read.floats("exit_price"),
+        shares=read.floats("shares"),
+        gross_pnl=read.floats("gross_pnl"),
+        costs=read.floats("costs"),
+        net_pnl=read.floats("net_pnl"),
+        trade_return=read.floats("trade_return"),
+        exit_reason=read.text("exit_reason"),
     )
+    fills = _Reader(book.fills, names, day_dates)
     return SimulationResult(
         dates=day_dates,
         tickers=tuple(tickers),
@@ -520,4 +764,65 @@ def _result(
         positions=held.astype(np.int64),
         traded_notional=traded,
         trades=trades,
+        fills=Fills(
+            date=fills.dates("day"),
+            ticker=fills.tickers(),
+            side=fills.text("side"),
+            signal_date=fills.dates("signal_day"),
+            shares=fills.floats("shares"),
+            raw_price=fills.floats("raw_price"),
+            fill_price=fills.floats("fill_price"),
+            commission=fills.floats("commission"),
+        ),
+        orders=_orders(
+            _Reader(book.placed, names, day_dates), _Reader(book.resolved, names, day_dates)
+        ),
+        open_positions=_open_positions(book, names, day_dates),
+    )
+
+
+def _orders(placed: _Reader, resolved: _Reader) -> Orders:
+    """Every order as decided, with how it ended (``pending`` if it has not)."""
+    n_tickers = len(placed.names)
+    placed_keys = placed.ints("signal_day") * n_tickers + placed.ints("ticker")
+    resolved_keys = resolved.ints("signal_day") * n_tickers + resolved.ints("ticker")
+    count = placed_keys.size
+    status = np.full(count, ORDER_PENDING).astype(np.str_)
+    fill_day = np.full(count, -1, dtype=np.int64)
+    fill_price = np.full(count, np.nan)
+    if resolved_keys.size:
+        # each order ends at most once: match the two tables on (signal day, ticker)
+        by_key = np.argsort(resolved_keys, kind="stable")
+        at = np.minimum(np.searchsorted(resolved_keys[by_key], placed_keys), by_key.size - 1)
+        match = by_key[at]
+        found = resolved_keys[match] == placed_keys
+        status = np.where(found, resolved.text("status")[match], status)
+        fill_day = np.where(found, resolved.ints("fill_day")[match], fill_day)
+        fill_price = np.where(found, resolved.floats("fill_price")[match], fill_price)
+    fill_date = np.full(count, np.datetime64("NaT"), dtype="datetime64[D]")
+    filled = fill_day >= 0
+    fill_date[filled] = placed.day_dates[fill_day[filled]]
+    return Orders(
+        ticker=placed.tickers(),
+        signal_date=placed.dates("signal_day"),
+        notional=placed.floats("notional"),
+        status=status.astype(np.str_),
+        fill_date=fill_date,
+        fill_price=fill_price,
+    )
+
+
+def _open_positions(
+    book: _Book, names: npt.NDArray[np.str_], day_dates: DateArray
+) -> OpenPositions:
+    held = np.flatnonzero(book.held)
+    return OpenPositions(
+        ticker=names[held],
+        signal_date=day_dates[book.signal_day[held]],
+        entry_date=day_dates[book.entry_day[held]],
+        shares=book.shares[held].copy(),
+        entry_price=book.entry_raw[held] * book.buy_factor,
+        entry_open=book.entry_raw[held].copy(),
+        exit_due_day=book.exit_due[held].copy(),
+        stop_triggered=book.stopped[held].copy(),
     )

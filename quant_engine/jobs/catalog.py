@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from quant_engine.autopilot.cycle import Autopilot, CycleCancelled, StepFailed
 from quant_engine.backtest.lab import BacktestLab
 from quant_engine.core.errors import (
     ArtifactCorruptError,
@@ -38,7 +39,7 @@ from quant_engine.models.trainer import TrainingCancelled
 logger = logging.getLogger(__name__)
 DATA_REFRESH = "data_refresh"
 # Job types of which at most one runs at a time (they write the same store).
-EXCLUSIVE_JOB_TYPES = frozenset({DATA_REFRESH})
+EXCLUSIVE_JOB_TYPES = frozenset({DATA_REFRESH, "autopilot"})
 
 
 def refresh_result(report: ImportReport) -> dict[str, Any]:
@@ -53,6 +54,30 @@ def refresh_result(report: ImportReport) -> dict[str, Any]:
         "universe_fingerprint": report.universe_fingerprint,
         "elapsed_seconds": round(report.elapsed_seconds, 3),
     }
+
+
+def refresh_source(store: Store, data_dir: Path | None) -> Callable[[Any, Any], str]:
+    """The autopilot's data step: import the configured source when it changed (the sample
+    when ``data_dir`` is None); returns what it did in words."""
+
+    def refresh(cancel: Any, progress: Any) -> str:
+        try:
+            if data_dir is None:
+                report = materialize_sample(store, force=False, cancel=cancel, progress=progress)
+            else:
+                report = import_directory(
+                    data_dir, store, force=False, cancel=cancel, progress=progress
+                )
+        except ImportCancelled as cancelled:
+            raise CycleCancelled(str(cancelled)) from cancelled
+        if not report.committed:
+            return f"source unchanged ({len(report.unchanged)} tickers): nothing imported"
+        return (
+            f"{len(report.imported)} imported, {len(report.unchanged)} unchanged, "
+            f"{len(report.failed)} failed"
+        )
+
+    return refresh
 
 
 def update_tracking(monitor: Monitor | None) -> None:
@@ -185,5 +210,36 @@ def backtest_job(lab: BacktestLab) -> JobFunction:
                 return lab.run(params, cancel=token, progress=progress)
         except TrainingCancelled as cancelled:
             raise JobCancelledError(str(cancelled) or "backtest cancelled") from cancelled
+
+    return run
+
+
+AUTOPILOT = "autopilot"
+
+
+def _step_failure_code(cause: Exception) -> str:
+    if isinstance(cause, PredictionFailed):
+        return "PREDICTION_FAILED"
+    if isinstance(cause, ArtifactCorruptError):
+        return "ARTIFACT_CORRUPT"
+    if isinstance(cause, UnavailableError):
+        return "UNAVAILABLE"
+    return "INVALID_REQUEST"
+
+
+def autopilot_job(autopilot: Autopilot) -> JobFunction:
+    """A job running one autopilot cycle (``AutopilotParams``); a failing step fails the
+    job with the step named in the message."""
+
+    def run(
+        params: Mapping[str, Any], token: CancelToken, progress: ProgressReporter
+    ) -> Mapping[str, Any]:
+        skip = [str(name) for name in params.get("skip", [])]
+        try:
+            return autopilot.run_cycle(token.job_id or "unknown", skip, token, progress)
+        except StepFailed as failed:
+            raise JobFailedError(_step_failure_code(failed.cause), str(failed)) from failed
+        except CycleCancelled as cancelled:
+            raise JobCancelledError(str(cancelled)) from cancelled
 
     return run

@@ -85,10 +85,13 @@ class JobFailedError(Exception):
 
 
 class CancelToken:
-    """Set by the runner when a cancel is requested; checked by jobs at safe points."""
+    """Set by the runner when a cancel is requested; checked by jobs at safe points.
 
-    def __init__(self) -> None:
+    ``job_id`` names the job it belongs to (None outside the runner)."""
+
+    def __init__(self, job_id: str | None = None) -> None:
         self._event = threading.Event()
+        self.job_id = job_id
 
     def cancel(self) -> None:
         """Ask the job to stop at its next safe point."""

@@ -216,6 +216,16 @@ class JobRunner:
                 logger.exception("job event listener failed on %s %s", name, record.job_id)
 
     # ------------------------------------------------------------------ dispatch / run
+    def active_job(self, job_type: str) -> str | None:
+        """The id of a running or waiting job of ``job_type`` (running first), or None."""
+        for job_id, kind in self._running_types.items():
+            if kind == job_type:
+                return job_id
+        for job_id, kind in self._waiting:
+            if kind == job_type:
+                return job_id
+        return None
+
     def _type_is_busy(self, job_type: str) -> bool:
         """True when ``job_type`` may run only once at a time and one is running."""
         return job_type in self._exclusive_types and job_type in self._running_types.values()
@@ -228,7 +238,7 @@ class JobRunner:
             if self._type_is_busy(job_type):
                 return
             self._waiting.popleft()
-            self._tokens[job_id] = CancelToken()
+            self._tokens[job_id] = CancelToken(job_id)
             self._running_types[job_id] = job_type
             self._supervisor.spawn(self._run(job_id), name=f"job-{job_id}")
 

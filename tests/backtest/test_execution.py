@@ -365,3 +365,141 @@ def test_an_entry_is_chosen_without_knowing_whether_the_ticker_trades_again() ->
     # the order for T0 waits for a bar, then expires unfilled; T1 is never bought instead
     assert list(delisted.trades.ticker) == []
     assert delisted.equity[-1] == pytest.approx(1_000_000.0)
+
+
+# --- liquidate_at_end=False: the book as it stands at the last close (the paper trader) ---
+
+
+@pytest.mark.parametrize("rules", [{}, {"stop_loss": 0.04, "drawdown_brake": 0.1}])
+def test_without_liquidation_every_day_before_the_last_is_unchanged(
+    rules: dict[str, object],
+) -> None:
+    open_, close, scores = _market()
+    settings = {"max_positions": 5, "position_size": 0.25, "holding_period": 4, **rules}
+    liquidated = _run(open_, close, scores, **settings)
+    kept = _run_kept(open_, close, scores, **settings)
+    for name in ("equity", "gross_equity", "cash", "gross_cash", "positions", "traded_notional"):
+        np.testing.assert_array_equal(getattr(kept, name)[:-1], getattr(liquidated, name)[:-1])
+    # the same trades, except the positions the backtest closes at the last close
+    closed = liquidated.trades.to_frame().query("exit_reason != 'end_of_backtest'")
+    assert len(closed) > 20
+    pd.testing.assert_frame_equal(kept.trades.to_frame(), closed.reset_index(drop=True))
+
+
+def test_without_liquidation_the_positions_liquidated_at_the_end_stay_open() -> None:
+    open_, close, scores = _market()
+    liquidated = _run(open_, close, scores, max_positions=5, position_size=0.25)
+    kept = _run_kept(open_, close, scores, max_positions=5, position_size=0.25)
+    ended = liquidated.trades.to_frame().query("exit_reason == 'end_of_backtest'")
+    assert len(ended) >= 2
+    held = kept.open_positions.to_frame().sort_values("ticker").reset_index(drop=True)
+    ended = ended.sort_values("ticker").reset_index(drop=True)
+    assert held["ticker"].tolist() == ended["ticker"].tolist()
+    np.testing.assert_array_equal(held["shares"], ended["shares"])
+    np.testing.assert_array_equal(held["entry_price"], ended["entry_price"])
+    np.testing.assert_array_equal(held["entry_date"], ended["entry_date"])
+    np.testing.assert_array_equal(held["signal_date"], ended["signal_date"])
+    # nothing is sold on the last day, so the last close marks the same shares
+    assert kept.positions[-1] == len(held)
+    marks = pd.DataFrame(close).ffill().to_numpy()[-1]
+    columns = [kept.tickers.index(ticker) for ticker in held["ticker"]]
+    assert kept.equity[-1] == pytest.approx(
+        kept.cash[-1] + float(held["shares"] @ marks[columns]), rel=1e-12
+    )
+    assert len(liquidated.open_positions) == 0
+    assert len(liquidated.pending_orders) == 0
+
+
+def test_without_liquidation_the_last_close_decides_pending_orders_and_due_exits() -> None:
+    # Entry on day 1 (signal day 0), due out at day 1 + 3 = 4, past the last day (2).
+    # The signal of the last day becomes an order for the open after it.
+    open_ = close = np.full((3, 3), 10.0)
+    scores = np.array([[0.05, NAN, NAN], [NAN, NAN, NAN], [NAN, 0.01, 0.03]])
+    kept = _run_kept(open_, close, scores, holding_period=3, max_positions=2, position_size=0.2)
+    held = kept.open_positions
+    assert held.ticker.tolist() == ["T0"]
+    assert held.exit_due_day.tolist() == [4]
+    assert held.entry_open.tolist() == [10.0]
+    assert held.stop_triggered.tolist() == [False]
+    pending = kept.pending_orders
+    # one free slot: the higher score wins; sized on the last close's equity
+    assert pending.ticker.tolist() == ["T2"]
+    assert pending.signal_date.tolist() == [kept.dates[2]]
+    assert pending.notional[0] == pytest.approx(0.2 * kept.equity[2], rel=1e-15)
+    assert np.isnat(pending.fill_date).all()
+
+
+def test_without_liquidation_a_ticker_without_a_bar_after_today_is_not_taken_as_delisted() -> None:
+    open_ = np.array([[10.0, 10.0], [10.0, 10.0], [11.0, 10.0]])
+    close = np.array([[10.0, 10.0], [10.5, 10.0], [12.0, 10.0]])
+    scores = np.array([[0.05, NAN], [NAN, NAN], [NAN, NAN]])
+    kept = _run_kept(open_, close, scores, holding_period=3)
+    assert len(kept.trades) == 0
+    assert kept.open_positions.ticker.tolist() == ["T0"]
+
+
+def test_the_fills_table_lists_every_entry_and_exit_with_its_raw_and_net_price() -> None:
+    open_, close, scores = _market()
+    result = _run(open_, close, scores, max_positions=5, position_size=0.25, slippage_bps=10.0)
+    fills = result.fills.to_frame()
+    trades = result.trades.to_frame()
+    buys, sells = fills.query("side == 'buy'"), fills.query("side == 'sell'")
+    assert len(buys) == len(sells) == len(trades)
+    key = ["ticker", "signal_date"]
+    entries = trades.merge(buys, on=key, validate="one_to_one")
+    exits = trades.merge(sells, on=key, validate="one_to_one")
+    assert (entries["date"] == entries["entry_date"]).all()
+    assert (exits["date"] == exits["exit_date"]).all()
+    np.testing.assert_allclose(entries["fill_price"], entries["entry_price"], rtol=1e-15)
+    np.testing.assert_allclose(exits["fill_price"], exits["exit_price"], rtol=1e-15)
+    np.testing.assert_allclose(buys["fill_price"], buys["raw_price"] * 1.001, rtol=1e-14)
+    np.testing.assert_allclose(sells["fill_price"], sells["raw_price"] * 0.999, rtol=1e-14)
+    np.testing.assert_array_equal(entries["shares_x"], entries["shares_y"])
+    np.testing.assert_allclose(
+        fills["commission"], fills["shares"] * fills["fill_price"] * 1e-4, rtol=1e-12
+    )
+    # cash rebuilt from the fills alone
+    signed = np.where(fills["side"] == "buy", -1.0, 1.0) * fills["shares"] * fills["fill_price"]
+    assert result.cash[-1] == pytest.approx(
+        1e6 + signed.sum() - fills["commission"].sum(), rel=1e-12
+    )
+    assert bool(np.all(np.diff(fills["date"].to_numpy()) >= np.timedelta64(0)))
+
+
+def test_every_order_is_listed_once_with_how_it_ended() -> None:
+    open_, close, scores = _market()
+    result = _run(open_, close, scores, max_positions=3, position_size=0.5, holding_period=2)
+    orders = result.orders.to_frame()
+    assert not orders.duplicated(["ticker", "signal_date"]).any()
+    statuses = orders["status"].value_counts().to_dict()
+    assert set(statuses) == {"filled", "cancelled", "expired"}  # pending only without liquidation
+    filled = orders.query("status == 'filled'")
+    entries = result.trades.to_frame().merge(filled, on=["ticker", "signal_date"])
+    assert len(entries) == len(filled) == len(result.trades)
+    assert (entries["fill_date"] == entries["entry_date"]).all()
+    np.testing.assert_array_equal(entries["fill_price"], entries["entry_price"])
+    assert orders.query("status != 'filled'")["fill_price"].isna().all()
+
+
+def _run_kept(
+    open_: FloatArray, close: FloatArray, scores: FloatArray, **rules: object
+) -> SimulationResult:
+    tickers = [f"T{j}" for j in range(open_.shape[1])]
+    return simulate(
+        open_,
+        close,
+        scores,
+        ExecutionRules(**rules),
+        tickers,
+        _dates(open_.shape[0]),  # type: ignore[arg-type]
+        liquidate_at_end=False,
+    )
+
+
+def test_without_liquidation_a_stop_hit_at_the_last_close_is_pending_for_the_next_open() -> None:
+    open_ = np.array([[10.0], [10.0], [9.5]])
+    close = np.array([[10.0], [9.6], [9.1]])
+    scores = np.array([[0.05], [NAN], [NAN]])
+    kept = _run_kept(open_, close, scores, holding_period=4, stop_loss=0.08)
+    assert kept.open_positions.stop_triggered.tolist() == [True]
+    assert len(kept.trades) == 0

@@ -1,6 +1,8 @@
 // Status badges. Each is keyed by a `Record` over the contract's enum, so a status added to
 // or renamed in the contract fails `tsc` until it has a rendering here.
+import { AB_TEST_STATUS_VIEW } from "../abtest";
 import {
+  type AbTestStatus,
   JOB_STATUS_VIEW,
   type JobStatus,
   type LogLevel,
@@ -86,6 +88,16 @@ export function StatusLevelBadge({ level }: { level: StatusLevel }) {
   const view = STATUS_LEVEL_VIEW[level];
   return (
     <span className={`badge status-${level}`} data-status={level}>
+      <span aria-hidden="true">{view.icon}</span> {view.label}
+    </span>
+  );
+}
+
+/** An A/B test's status: a shape and a word. */
+export function AbTestStatusBadge({ status }: { status: AbTestStatus }) {
+  const view = AB_TEST_STATUS_VIEW[status];
+  return (
+    <span className={`badge abtest-${status}`} data-status={status}>
       <span aria-hidden="true">{view.icon}</span> {view.label}
     </span>
   );

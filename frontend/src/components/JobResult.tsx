@@ -4,6 +4,8 @@
 // contract fails `tsc` here until it has a rendering.
 import { Link } from "react-router";
 import type {
+  AutopilotParams,
+  AutopilotResult,
   BacktestParams,
   BacktestResult,
   DataRefreshParams,
@@ -44,6 +46,15 @@ export function JobParamsSummary({ params }: { params: Params }) {
       <span className="muted small">
         {backtest.version} · horizon {backtest.horizon} · {backtest.years} y · hold {backtest.holding_period} d · max{" "}
         {backtest.max_positions} positions
+      </span>
+    );
+  }
+  if ("trigger" in params) {
+    const autopilot: AutopilotParams = params;
+    return (
+      <span className="muted small">
+        {autopilot.trigger}
+        {autopilot.skip.length > 0 ? ` · skip ${autopilot.skip.join(", ")}` : ""}
       </span>
     );
   }
@@ -168,10 +179,40 @@ function BacktestResultSummary({ result }: { result: BacktestResult }) {
   );
 }
 
+function AutopilotResultSummary({ result }: { result: AutopilotResult }) {
+  return (
+    <div className="result" data-testid="autopilot-result">
+      <dl className="facts">
+        <div>
+          <dt>As of</dt>
+          <dd>{result.as_of}</dd>
+        </div>
+        <div>
+          <dt>Mode</dt>
+          <dd>{result.mode}</dd>
+        </div>
+        <div>
+          <dt>Champion</dt>
+          <dd className="mono">{result.champion ?? "—"}</dd>
+        </div>
+      </dl>
+      <ul className="small">
+        {result.steps.map((step) => (
+          <li key={step.name} data-step={step.name} data-status={step.status}>
+            <code>{step.name}</code>: {step.status}
+            {step.outcome ? ` — ${step.outcome}` : ""}
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
+}
+
 export function JobResultSummary({ result }: { result: Result }) {
   if ("tickers_imported" in result) return <RefreshResultSummary result={result} />;
   if ("decision" in result) return <TrainResultSummary result={result} />;
   if ("backtest_id" in result) return <BacktestResultSummary result={result} />;
+  if ("steps" in result) return <AutopilotResultSummary result={result} />;
   const predict: PredictResult = result;
   return <PredictResultSummary result={predict} />;
 }

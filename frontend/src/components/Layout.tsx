@@ -14,6 +14,7 @@ const PAGES = [
   { to: "/models", label: "Models", end: false },
   { to: "/signals", label: "Signals", end: false },
   { to: "/backtests", label: "Backtests", end: false },
+  { to: "/ab-tests", label: "A/B", end: false },
   { to: "/pricing", label: "Pricing", end: false },
   { to: "/health", label: "Health", end: false },
   { to: "/logs", label: "Logs", end: false },

@@ -2141,6 +2141,310 @@ class AbTestDetailEnvelope(BaseModel):
     meta: Meta
 
 
+class AutopilotMode(StrEnum):
+    live = "live"
+    replay = "replay"
+
+
+class AutopilotStepName(StrEnum):
+    data_refresh = "data_refresh"
+    train = "train"
+    governance = "governance"
+    signals = "signals"
+    paper = "paper"
+    tracking = "tracking"
+
+
+class AutopilotStepStatus(StrEnum):
+    pending = "pending"
+    running = "running"
+    succeeded = "succeeded"
+    skipped = "skipped"
+    failed = "failed"
+    cancelled = "cancelled"
+
+
+class AutopilotRunRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    skip: Annotated[list[AutopilotStepName], Field(max_length=6)] = []
+
+
+class Trigger(StrEnum):
+    manual = "manual"
+    schedule = "schedule"
+
+
+class AutopilotParams(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    skip: list[AutopilotStepName]
+    trigger: Trigger
+
+
+class AutopilotStep(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    name: AutopilotStepName
+    status: AutopilotStepStatus
+    started_at: AwareDatetime | None
+    finished_at: AwareDatetime | None
+    duration_seconds: Annotated[StrictFloat | None, Field(ge=0.0)]
+    outcome: Annotated[
+        StrictStr | None,
+        Field(
+            description="What the step did, with numbers (or why it was skipped or failed)."
+        ),
+    ]
+
+
+class AutopilotResult(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    as_of: date_aliased
+    mode: AutopilotMode
+    steps: list[AutopilotStep]
+    champion: ModelVersionName | None
+    next_as_of: Annotated[
+        date_aliased | None,
+        Field(
+            description="Where the replay clock stands after the cycle (null in live mode)."
+        ),
+    ]
+
+
+class TradingConfig(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    max_positions: Annotated[StrictInt, Field(ge=1, le=500)] = 10
+    position_size: Annotated[StrictFloat, Field(gt=0.0, le=1.0)] = 0.1
+    entry_threshold: Annotated[StrictFloat, Field(ge=-1.0, le=1.0)] = 0.0
+    holding_period: Annotated[StrictInt, Field(ge=1, le=63)] = 5
+    commission_bps: Annotated[StrictFloat, Field(ge=0.0, le=1000.0)] = 1.0
+    slippage_bps: Annotated[StrictFloat, Field(ge=0.0, le=1000.0)] = 5.0
+    initial_capital: Annotated[StrictFloat, Field(ge=1000.0, le=1000000000000.0)] = (
+        1000000
+    )
+
+
+class AutopilotConfig(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    enabled: StrictBool
+    mode: AutopilotMode
+    interval_seconds: Annotated[StrictInt, Field(ge=60, le=2592000)]
+    replay_start: Annotated[
+        date_aliased | None,
+        Field(
+            description="First as-of date of the replay clock (null = 252 trading days before the last stored date)."
+        ),
+    ]
+    step_days: Annotated[
+        StrictInt,
+        Field(
+            description="Trading days the replay clock advances per cycle.", ge=1, le=63
+        ),
+    ]
+    training: Annotated[
+        TrainParams,
+        Field(
+            description="Training of the first version (later cycles reuse the champion's configuration); `end` is set by the clock."
+        ),
+    ]
+    trading: TradingConfig
+
+
+class AutopilotConfigUpdate(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    enabled: StrictBool | None = None
+    mode: AutopilotMode | None = None
+    interval_seconds: Annotated[StrictInt | None, Field(ge=60, le=2592000)] = None
+    replay_start: date_aliased | None = None
+    step_days: Annotated[StrictInt | None, Field(ge=1, le=63)] = None
+    training: TrainRequest | None = None
+    trading: TradingConfig | None = None
+
+
+class PaperAccount(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    start_date: date_aliased
+    as_of: Annotated[date_aliased | None, Field(description="Date of the last mark.")]
+    initial_capital: StrictFloat
+    cash: StrictFloat
+    equity: Annotated[
+        StrictFloat, Field(description="Net equity at the last close (costs paid).")
+    ]
+    gross_equity: Annotated[
+        StrictFloat, Field(description="The same trades without costs.")
+    ]
+    exposure: Annotated[
+        StrictFloat, Field(description="Held market value over net equity.")
+    ]
+    positions: Annotated[StrictInt, Field(ge=0)]
+    pnl: Annotated[StrictFloat, Field(description="Net P&L since the account opened.")]
+    gross_pnl: StrictFloat
+    return_pct: Annotated[
+        StrictFloat, Field(description="Net return since the account opened")
+    ]
+    trading: TradingConfig
+
+
+class PaperAccountEnvelope(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    ok: Literal[True]
+    data: PaperAccount
+    error: None
+    meta: Meta
+
+
+class PaperPosition(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    ticker: StrictStr
+    shares: StrictFloat
+    entry_date: date_aliased
+    entry_price: Annotated[
+        StrictFloat, Field(description="Net fill (slippage included).")
+    ]
+    signal_date: date_aliased
+    exit_in_trading_days: Annotated[
+        StrictInt,
+        Field(
+            description="The position exits at the open this many trading days after as-of (1 = the next open).",
+            ge=1,
+        ),
+    ]
+    last_close: StrictFloat
+    market_value: StrictFloat
+
+
+class PaperPositionList(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    items: list[PaperPosition]
+
+
+class PaperPositionListEnvelope(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    ok: Literal[True]
+    data: PaperPositionList
+    error: None
+    meta: Meta
+
+
+class PaperOrderStatus(StrEnum):
+    pending = "pending"
+    filled = "filled"
+    expired = "expired"
+    cancelled = "cancelled"
+
+
+class PaperOrder(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    order_id: StrictStr
+    signal_date: date_aliased
+    ticker: StrictStr
+    notional: Annotated[
+        StrictFloat | None, Field(description="Filled (or intended) notional.")
+    ]
+    status: PaperOrderStatus
+    fill_date: date_aliased | None
+    fill_price: StrictFloat | None
+
+
+class PaperOrderPage(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    items: list[PaperOrder]
+    next_cursor: StrictStr | None
+
+
+class PaperOrderPageEnvelope(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    ok: Literal[True]
+    data: PaperOrderPage
+    error: None
+    meta: Meta
+
+
+class PaperMark(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    date: date_aliased
+    equity: StrictFloat
+    gross_equity: StrictFloat
+    cash: StrictFloat
+    exposure: StrictFloat
+    positions: Annotated[StrictInt, Field(ge=0)]
+    benchmark: Annotated[
+        StrictFloat | None, Field(description="The benchmark's close that day.")
+    ]
+
+
+class PaperEquity(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    benchmark: StrictStr
+    points: list[PaperMark]
+
+
+class PaperEquityEnvelope(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    ok: Literal[True]
+    data: PaperEquity
+    error: None
+    meta: Meta
+
+
+class PaperResetRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    confirm: Literal[True]
+
+
+class PaperReset(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    reset: Literal[True]
+
+
+class PaperResetEnvelope(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    ok: Literal[True]
+    data: PaperReset
+    error: None
+    meta: Meta
+
+
 class JobStatus(StrEnum):
     queued = "queued"
     running = "running"
@@ -2154,6 +2458,7 @@ class JobType(StrEnum):
     train = "train"
     predict = "predict"
     backtest = "backtest"
+    autopilot = "autopilot"
 
 
 class JobErrorCode(StrEnum):
@@ -2232,7 +2537,7 @@ class JobRecord(BaseModel):
     progress_message: StrictStr | None
     cancel_requested: StrictBool
     params: Annotated[
-        DataRefreshParams | TrainParams | PredictParams | BacktestParams,
+        DataRefreshParams | TrainParams | PredictParams | BacktestParams | AutopilotParams,
         Field(description="The job's parameters (by `job_type`)."),
     ]
     owner: Annotated[
@@ -2246,7 +2551,7 @@ class JobRecord(BaseModel):
     finished_at: AwareDatetime | None
     error: JobError | None
     result: Annotated[
-        DataRefreshResult | TrainResult | PredictResult | BacktestResult | None,
+        DataRefreshResult | TrainResult | PredictResult | BacktestResult | AutopilotResult | None,
         Field(
             description="The job's result (by `job_type`): set when it succeeds, and also when it fails\nwith `ITEMS_FAILED` (what it did before giving up); null otherwise.\n"
         ),
@@ -2390,3 +2695,55 @@ class OptionBatchRequest(BaseModel):
             description="At most 100,000 options (more answer 413 `PAYLOAD_TOO_LARGE`)."
         ),
     ]
+
+
+class AutopilotCycle(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    job_id: UUID
+    status: JobStatus
+    as_of: date_aliased | None
+    mode: AutopilotMode
+    started_at: AwareDatetime | None
+    finished_at: AwareDatetime | None
+    steps: list[AutopilotStep]
+    error: StrictStr | None
+
+
+class AutopilotState(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    config: AutopilotConfig
+    as_of: Annotated[
+        date_aliased | None,
+        Field(description="The date the next cycle runs at (null before any data)."),
+    ]
+    last_stored_date: date_aliased | None
+    next_run_at: Annotated[
+        AwareDatetime | None,
+        Field(
+            description="When the scheduler starts the next cycle (null when disabled)."
+        ),
+    ]
+    running_job_id: UUID | None
+    champion: ModelVersionName | None
+    challenger: ModelVersionName | None
+    cycles: list[AutopilotCycle]
+    message: Annotated[
+        StrictStr | None,
+        Field(
+            description="Why no cycle can run (e.g. the replay clock reached the data's end)."
+        ),
+    ]
+
+
+class AutopilotStateEnvelope(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    ok: Literal[True]
+    data: AutopilotState
+    error: None
+    meta: Meta

@@ -9,6 +9,8 @@ from collections.abc import AsyncIterator
 
 from pydantic import BaseModel, ValidationError
 from qe_contract.models import (
+    AutopilotParams,
+    AutopilotResult,
     BacktestParams,
     BacktestResult,
     DataRefreshParams,
@@ -62,12 +64,14 @@ PARAMS_MODELS: dict[str, type[BaseModel]] = {
     "train": TrainParams,
     "predict": PredictParams,
     "backtest": BacktestParams,
+    "autopilot": AutopilotParams,
 }
 RESULT_MODELS: dict[str, type[BaseModel]] = {
     "data_refresh": DataRefreshResult,
     "train": TrainResult,
     "predict": PredictResult,
     "backtest": BacktestResult,
+    "autopilot": AutopilotResult,
 }
 
 
