@@ -52,6 +52,7 @@ def main() -> int:
         wait_for_data(server, headers)
         backtest_id = seed_research(server.base_url, headers)
         ab_test_id = seed_ab_test(server.base_url, headers)
+        seed_autopilot(server.base_url, headers)
         command = [
             str(st),
             "--config-file",
@@ -136,6 +137,18 @@ def seed_research(base_url: str, headers: dict[str, str]) -> str:
     return str(_finish(base_url, headers, backtest)["result"]["backtest_id"])
 
 
+def seed_autopilot(base_url: str, headers: dict[str, str]) -> None:
+    """One autopilot cycle without training (the champion signals, the paper account opens
+    and places orders), so the paper operations have an account to answer with."""
+    reply = httpx.post(
+        f"{base_url}/api/v1/autopilot/run",
+        json={"skip": ["train", "governance"]},
+        headers=headers,
+        timeout=30,
+    )
+    _finish(base_url, headers, reply)
+
+
 def seed_ab_test(base_url: str, headers: dict[str, str]) -> str:
     """An A/B test of the two seeded versions; returns its id."""
     reply = httpx.post(
@@ -177,11 +190,12 @@ parameters = {{ "path.test_id" = {{ dictionary = "ab-test-ids", probability = 0.
     return config
 
 
-HEAVY_JOBS = ("train", "backtest")
+HEAVY_JOBS = ("train", "backtest", "autopilot")
 
 
 class JobReaper:
-    """Cancels every training and backtest the fuzzer submits, about once a second.
+    """Cancels every training, backtest and autopilot cycle the fuzzer submits, about
+    once a second.
 
     The fuzzer draws valid but heavy trainings (up to 2,000 trees over 15 years); left to
     run they would hold the job slots for minutes, and every event stream the stateful
