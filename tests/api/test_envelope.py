@@ -6,11 +6,13 @@ import logging
 import re
 
 import pytest
+import yaml
 from fastapi import APIRouter, Body, FastAPI
 from fastapi.testclient import TestClient
 
 from quant_engine.api.app import create_app
 from quant_engine.core.settings import Settings
+from tests.conftest import REPO_ROOT
 
 
 def assert_meta(payload: dict[str, object], request_id: str | None = None) -> None:
@@ -30,7 +32,8 @@ def test_health_is_ok_envelope_with_versions(client: TestClient) -> None:
     body = response.json()
     assert body["ok"] is True
     assert body["error"] is None
-    assert body["data"]["contract_version"] == "1.2.0"
+    contract = yaml.safe_load((REPO_ROOT / "openapi" / "openapi.yaml").read_text())
+    assert body["data"]["contract_version"] == contract["info"]["version"]
     assert body["data"]["auth_enabled"] is False
     assert body["data"]["uptime_seconds"] >= 0
     assert_meta(body, response.headers["x-request-id"])
