@@ -30,6 +30,7 @@ from quant_engine.core.errors import (
     ValidationFailedError,
 )
 from quant_engine.features import forward_returns
+from quant_engine.models.monitoring import realized_returns, signal_scores
 from quant_engine.models.research import Research
 
 logger = logging.getLogger(__name__)
@@ -111,15 +112,11 @@ class AbLab:
                     continue
                 try:
                     document = self.research.signals.load(arm.version, test.horizon, as_of)
-                    rows = document["signals"]
-                    tickers = [str(item["ticker"]) for item in rows]
-                    scores = np.array([float(item["score"]) for item in rows])
+                    tickers, scores = signal_scores(document)
                 except (ArtifactCorruptError, NotFoundError, KeyError, TypeError, ValueError) as e:
                     logger.warning("signal set %s %s unreadable: %s", arm.version, as_of, e)
                     continue
-                realized = np.array(
-                    [labels[row, column[t]] if t in column else np.nan for t in tickers]
-                )
+                realized = realized_returns(labels[row], column, tickers)
                 found.append((as_of, tickers, scores, realized))
         assignments, arms, statistics = evaluate(test, panel.tickers, sets)
         return AbEvaluation(test, assignments, arms, statistics)

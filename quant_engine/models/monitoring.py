@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,12 +35,23 @@ class ScoringReport:
     pending: int
 
 
-def _scores(document: Mapping[str, Any]) -> tuple[list[str], np.ndarray]:
+def signal_scores(document: Mapping[str, Any]) -> tuple[list[str], np.ndarray]:
+    """Tickers and scores of a stored signal set (``KeyError``/``TypeError``/
+    ``ValueError`` or ``ArtifactCorruptError`` when it is malformed)."""
     rows = document.get("signals")
     if not isinstance(rows, list):
         raise ArtifactCorruptError("signal set has no signals list")
     tickers = [str(row["ticker"]) for row in rows]
     return tickers, np.array([float(row["score"]) for row in rows], dtype=np.float64)
+
+
+def realized_returns(
+    labels_row: np.ndarray, column: Mapping[str, int], tickers: Sequence[str]
+) -> np.ndarray:
+    """The label row's value of each ticker (NaN for a ticker not in the panel)."""
+    return np.array(
+        [labels_row[column[t]] if t in column else np.nan for t in tickers], dtype=np.float64
+    )
 
 
 class Monitor:
@@ -101,7 +112,7 @@ class Monitor:
                     continue
                 try:
                     document = self.research.signals.load(version, horizon, as_of)
-                    tickers, scores = _scores(document)
+                    tickers, scores = signal_scores(document)
                 except (ArtifactCorruptError, NotFoundError, KeyError, TypeError, ValueError) as e:
                     logger.warning(
                         "signal set %s h%d %s unreadable: %s", version, horizon, as_of, e
@@ -151,10 +162,10 @@ class Monitor:
                 if as_of in done:
                     continue
                 try:
-                    tickers_a, scores_a = _scores(
+                    tickers_a, scores_a = signal_scores(
                         self.research.signals.load(champion, horizon, as_of)
                     )
-                    tickers_b, scores_b = _scores(
+                    tickers_b, scores_b = signal_scores(
                         self.research.signals.load(challenger, horizon, as_of)
                     )
                 except (ArtifactCorruptError, NotFoundError, KeyError, TypeError, ValueError) as e:
