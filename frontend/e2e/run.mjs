@@ -5,7 +5,8 @@
 // Starts `python -m quant_engine serve` on a free port with a fresh QE_HOME and the S&P 500
 // sample of ../shared/data, drives /usr/bin/chromium with playwright-core through every
 // page (including a short train job, a signal generation with the model it made, a short
-// walk-forward backtest, and the Health page with the champion it left behind),
+// walk-forward backtest, the Health page with the champion it left behind, and one live
+// autopilot cycle with the paper account it opened),
 // saves a screenshot per step into frontend/e2e-output/, and stops the server at the end
 // (also on failure). Exits non-zero with the failing step's message.
 import { spawn } from "node:child_process";
@@ -39,6 +40,7 @@ const STEP_TIMEOUT_MS = 20_000;
 const TRAIN_TIMEOUT_MS = 120_000;
 const PREDICT_TIMEOUT_MS = 60_000;
 const BACKTEST_TIMEOUT_MS = 180_000;
+const AUTOPILOT_TIMEOUT_MS = 120_000;
 const SERVER_STOP_TIMEOUT_MS = 10_000;
 
 // ---------------------------------------------------------------- independent reference
@@ -469,6 +471,7 @@ function makeSteps(base) {
           `the split chart has ${splitBars} bars, the API ${splitApi.body.data.items.length} features`);
         await page.getByTestId("importance-chart").screenshot({ path: join(OUTPUT, "17-importance-split.png"), animations: "disabled" });
         context.trainedVersion = version;
+        context.champion = version;
       },
     },
     {
@@ -487,9 +490,12 @@ function makeSteps(base) {
         if ((await card.getAttribute("data-status")) === "failed") {
           throw new StepFailure(`the predict job failed: ${await card.getByTestId("job-error").textContent()}`);
         }
+        // The finished job moves the page to its set (?version=…); until then the champion's
+        // newest set may show and be replaced, so count the rows of the job's set only.
+        await page.waitForURL((url) => url.searchParams.get("version") !== null);
         const table = page.getByTestId("signals-table");
-        await table.waitFor();
         const rows = table.locator("tbody tr");
+        await rows.first().waitFor();
         const count = await rows.count();
         check(count >= 10, `the signals table has ${count} rows, expected at least 10`);
         const ranks = (await rows.evaluateAll((trs) => trs.map((tr) => Number(tr.getAttribute("data-rank")))));
@@ -695,6 +701,112 @@ function makeSteps(base) {
       },
     },
     {
+      name: "autopilot: run one live cycle now, six steps followed to the end; the paper account it opened",
+      async run(page, context) {
+        const STEPS = ["data_refresh", "train", "governance", "signals", "paper", "tracking"];
+        await nav(page, "Autopilot");
+        await page.getByRole("heading", { name: "Autopilot", level: 1 }).waitFor();
+        const before = (await getJson(`${base}/api/v1/autopilot`)).body.data;
+        check(before.config.mode === "live", `the autopilot starts in ${before.config.mode} mode, not live (directory data)`);
+        check(before.running_job_id === null && before.cycles.length === 0, "a cycle ran before the test asked for one");
+        check(before.champion === context.champion, `the autopilot's champion is ${before.champion}, not ${context.champion}`);
+        await page.getByTestId("autopilot-mode").filter({ hasText: "live" }).waitFor();
+        await page.getByTestId("autopilot-champion").filter({ hasText: context.champion }).waitFor();
+        // Live mode's minimum interval is shown at the field.
+        await page.getByTestId("autopilot-form").getByText("at least 3600 in live mode (1 h)", { exact: false }).waitFor();
+
+        const runNow = page.getByRole("button", { name: "Run now" });
+        const started = Date.now();
+        await runNow.click();
+        const card = page.getByTestId("autopilot-job");
+        await card.waitFor();
+        const jobId = await card.getAttribute("data-job-id");
+        // While the cycle runs: Run now is disabled and the card says which step runs.
+        const messages = new Set();
+        let sawDisabled = false;
+        await waitFor("the cycle's job to finish", async () => {
+          const message = ((await card.getByTestId("autopilot-progress").textContent()) ?? "").trim();
+          messages.add(message);
+          const status = await card.getAttribute("data-status");
+          if (status === "running" || status === "queued") {
+            if (await runNow.isDisabled()) sawDisabled = true;
+            return `job ${status}: ${message}`;
+          }
+          return null;
+        }, AUTOPILOT_TIMEOUT_MS);
+        const seconds = ((Date.now() - started) / 1000).toFixed(1);
+        if ((await card.getAttribute("data-status")) !== "succeeded") {
+          throw new StepFailure(`the autopilot job ended ${await card.getAttribute("data-status")}: ${await card.textContent()}`);
+        }
+        console.log(`     autopilot cycle succeeded in ${seconds} s`);
+        check(sawDisabled, "Run now was never disabled while the cycle ran");
+        const stepMessages = [...messages].filter((message) => /^step [1-6]\/6: [a-z_]+$/.test(message));
+        check(stepMessages.length > 0, `the job card never showed "step k/6: name": ${[...messages].join(" | ")}`);
+        check(stepMessages.every((message) => STEPS.includes(message.split(": ")[1])), `unknown step in ${stepMessages.join(", ")}`);
+        await card.locator('.stream[data-last-event="done"]').waitFor();
+
+        // The latest cycle: this job, succeeded, every one of the six steps finished (succeeded or skipped).
+        const latest = page.locator(`[data-testid="latest-cycle"][data-job-id="${jobId}"][data-status="succeeded"]`);
+        await latest.waitFor();
+        await latest.locator('[data-testid="cycle-steps"][data-complete="true"]').waitFor();
+        const shown = await latest.locator("[data-step]").evaluateAll((items) =>
+          items.map((item) => [item.getAttribute("data-step"), item.getAttribute("data-status")]),
+        );
+        check(JSON.stringify(shown.map(([name]) => name)) === JSON.stringify(STEPS), `the steps are ${shown.map(([name]) => name).join(", ")}`);
+        const state = (await getJson(`${base}/api/v1/autopilot`)).body.data;
+        const cycle = state.cycles.find((item) => item.job_id === jobId);
+        check(cycle?.status === "succeeded", `the API's cycle ${jobId} is ${cycle?.status}`);
+        const api = STEPS.map((name) => [name, cycle.steps.find((item) => item.name === name)?.status]);
+        check(JSON.stringify(shown) === JSON.stringify(api),
+          `the page's steps ${JSON.stringify(shown)} differ from the API's ${JSON.stringify(api)}`);
+        check(api.every(([, status]) => status === "succeeded" || status === "skipped"), `a step did not finish: ${JSON.stringify(api)}`);
+        check(cycle.steps.find((item) => item.name === "train").status === "succeeded", "the live cycle trained no challenger");
+        const row = page.locator(`[data-testid="cycles-table"] tr[data-job-id="${jobId}"][data-status="succeeded"]`);
+        await row.waitFor();
+        const verdict = await row.getByTestId("cycle-decision").getAttribute("data-verdict");
+        check(verdict === "promoted" || verdict === "kept", `the cycle's decision reads "${verdict}", not promoted or kept`);
+        await waitFor("Run now to be enabled again", async () => ((await runNow.isDisabled()) ? "disabled" : null), STEP_TIMEOUT_MS);
+        await screenshot(page, "23a-autopilot-cycle", { fullPage: true });
+        for (const item of cycle.steps) console.log(`     ${item.name}: ${item.status} (${item.duration_seconds ?? "—"} s)`);
+        context.champion = state.champion;
+
+        // The paper account the cycle opened: KPI cards, orders placed at as-of (they fill at
+        // the next stored open, so they exist before any fill), the equity chart drawn.
+        await nav(page, "Paper");
+        await page.getByRole("heading", { name: "Paper trading", level: 1 }).waitFor();
+        const kpis = page.getByTestId("paper-kpis");
+        await kpis.waitFor();
+        for (const key of ["equity", "cash", "exposure", "positions", "pnl", "return"]) await kpis.getByTestId(`kpi-${key}`).waitFor();
+        const account = (await getJson(`${base}/api/v1/paper/account`)).body.data;
+        const equityShown = ((await kpis.getByTestId("kpi-equity-value").textContent()) ?? "").replace(/,/g, "");
+        check(Number(equityShown) === Math.round(account.equity), `the equity card shows ${equityShown}, the API ${account.equity}`);
+        check(account.as_of === cycle.as_of, `the account is marked at ${account.as_of}, the cycle ran at ${cycle.as_of}`);
+        const orders = (await getJson(`${base}/api/v1/paper/orders?limit=50`)).body.data;
+        check(orders.items.length >= 1, "the API lists no paper order after a cycle");
+        const orderRows = page.getByTestId("orders-table").locator("tbody tr");
+        await orderRows.first().waitFor();
+        const orderCount = await orderRows.count();
+        check(orderCount === orders.items.length, `the orders table shows ${orderCount} rows, the API ${orders.items.length}`);
+        check((await orderRows.first().getAttribute("data-order-id")) === orders.items[0].order_id, "the first order row is not the API's first");
+        const equity = (await getJson(`${base}/api/v1/paper/equity`)).body.data;
+        const chart = page.getByTestId("paper-equity-chart");
+        await chart.locator("canvas").first().waitFor();
+        await waitFor("the paper equity chart to be drawn", async () => canvasDrawn(chart), STEP_TIMEOUT_MS);
+        check(Number(await page.getByTestId("paper-equity-points").textContent()) === equity.points.length,
+          `the equity chart does not have the API's ${equity.points.length} marks`);
+        await screenshot(page, "23b-paper", { fullPage: true });
+        const orderStatuses = [...new Set(orders.items.map((item) => item.status))].join(", ");
+        console.log(`     paper: ${orders.items.length} order(s) (${orderStatuses}), ${equity.points.length} mark(s)`);
+
+        // Reset asks first, then the account is gone until the next cycle.
+        page.once("dialog", (dialog) => void dialog.accept());
+        await page.getByRole("button", { name: "Reset" }).click();
+        await page.getByTestId("paper-empty").filter({ hasText: "No paper account yet: run an autopilot cycle" }).waitFor();
+        const gone = await getJson(`${base}/api/v1/paper/account`);
+        check(gone.status === 404, `after Reset the account answers ${gone.status}, not 404`);
+      },
+    },
+    {
       name: "overview shows the dashboard with the latest backtest",
       async run(page, context) {
         await nav(page, "Overview");
@@ -706,7 +818,7 @@ function makeSteps(base) {
         check(shown === expected, `the dashboard shows Sharpe ${shown}, the backtest's is ${expected}`);
         await latest.locator(`a[href="/backtests/${context.backtestId}"]`).waitFor();
         const champion = (await page.getByTestId("dashboard-champion").textContent()) ?? "";
-        check(champion.includes(context.trainedVersion), `the dashboard's champion is not ${context.trainedVersion}: "${champion}"`);
+        check(champion.includes(context.champion), `the dashboard's champion is not ${context.champion}: "${champion}"`);
         const gauge = ((await page.getByTestId("dashboard-backtests-on-data").locator(".gauge").textContent()) ?? "").trim();
         check(gauge === "1 backtest run on this data", `the dashboard's gauge is not 1 backtest: "${gauge}"`);
         await screenshot(page, "24-overview-dashboard", { fullPage: true });
@@ -764,6 +876,7 @@ async function main() {
       backtestBodies: [],
       pageErrors: [],
       trainedVersion: null,
+      champion: null,
       backtestSharpe: null,
       backtestId: null,
     };

@@ -3,6 +3,7 @@ import { Route, Routes } from "react-router";
 import { Loading } from "./components/Feedback";
 import { Layout } from "./components/Layout";
 import { AbTestsPage } from "./pages/AbTestsPage";
+import { AutopilotPage } from "./pages/AutopilotPage";
 import { BacktestsPage } from "./pages/BacktestsPage";
 import { DataPage } from "./pages/DataPage";
 import { JobDetailPage } from "./pages/JobDetailPage";
@@ -23,6 +24,7 @@ const BacktestDetailPage = lazy(() =>
 const AbTestDetailPage = lazy(() =>
   import("./pages/AbTestDetailPage").then((module) => ({ default: module.AbTestDetailPage })),
 );
+const PaperPage = lazy(() => import("./pages/PaperPage").then((module) => ({ default: module.PaperPage })));
 const HealthPage = lazy(() => import("./pages/HealthPage").then((module) => ({ default: module.HealthPage })));
 
 function Deferred({ children }: { children: ReactNode }) {
@@ -63,6 +65,15 @@ export function App() {
           element={
             <Deferred>
               <AbTestDetailPage />
+            </Deferred>
+          }
+        />
+        <Route path="autopilot" element={<AutopilotPage />} />
+        <Route
+          path="paper"
+          element={
+            <Deferred>
+              <PaperPage />
             </Deferred>
           }
         />

@@ -60,6 +60,23 @@ export type FailedTickerReason = Schemas["FailedTickerReason"];
 
 export type AutopilotParams = Schemas["AutopilotParams"];
 export type AutopilotResult = Schemas["AutopilotResult"];
+export type AutopilotMode = Schemas["AutopilotMode"];
+export type AutopilotStepName = Schemas["AutopilotStepName"];
+export type AutopilotStepStatus = Schemas["AutopilotStepStatus"];
+export type AutopilotStep = Schemas["AutopilotStep"];
+export type AutopilotCycle = Schemas["AutopilotCycle"];
+export type AutopilotConfig = Schemas["AutopilotConfig"];
+export type AutopilotConfigUpdate = Schemas["AutopilotConfigUpdate"];
+export type AutopilotRunRequest = Schemas["AutopilotRunRequest"];
+export type AutopilotState = Schemas["AutopilotState"];
+export type TradingConfig = Schemas["TradingConfig"];
+export type PaperAccount = Schemas["PaperAccount"];
+export type PaperPosition = Schemas["PaperPosition"];
+export type PaperOrder = Schemas["PaperOrder"];
+export type PaperOrderPage = Schemas["PaperOrderPage"];
+export type PaperOrderStatus = Schemas["PaperOrderStatus"];
+export type PaperMark = Schemas["PaperMark"];
+export type PaperEquity = Schemas["PaperEquity"];
 export type BacktestRequest = Schemas["BacktestRequest"];
 export type BacktestParams = Schemas["BacktestParams"];
 export type BacktestResult = Schemas["BacktestResult"];
@@ -192,6 +209,22 @@ export const FAILED_TICKER_REASONS = [
 ] as const satisfies readonly FailedTickerReason[];
 export type EveryFailedTickerReasonListed = AssertNever<
   Exclude<FailedTickerReason, (typeof FAILED_TICKER_REASONS)[number]>
+>;
+
+export const AUTOPILOT_MODES = ["live", "replay"] as const satisfies readonly AutopilotMode[];
+export type EveryAutopilotModeListed = AssertNever<Exclude<AutopilotMode, (typeof AUTOPILOT_MODES)[number]>>;
+
+/** The six steps of an autopilot cycle, in the order a cycle runs them. */
+export const AUTOPILOT_STEP_NAMES = [
+  "data_refresh",
+  "train",
+  "governance",
+  "signals",
+  "paper",
+  "tracking",
+] as const satisfies readonly AutopilotStepName[];
+export type EveryAutopilotStepNameListed = AssertNever<
+  Exclude<AutopilotStepName, (typeof AUTOPILOT_STEP_NAMES)[number]>
 >;
 
 /** Status levels from best to worst; the order is the one `overall` is the worst of. */

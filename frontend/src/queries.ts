@@ -3,14 +3,18 @@
 import {
   QueryClient,
   keepPreviousData,
+  useInfiniteQuery,
   useMutation,
   useQuery,
   useQueryClient,
 } from "@tanstack/react-query";
 import { ApiError, api, call } from "./api";
+import { cycleActive } from "./autopilot";
 import { type HistoryRange, sinceFor } from "./health";
 import type {
   AbTestRequest,
+  AutopilotConfigUpdate,
+  AutopilotRunRequest,
   BacktestRequest,
   BatchOption,
   FeatureMode,
@@ -89,6 +93,12 @@ export const keys = {
   tracking: ["tracking"] as const,
   icHistory: ["tracking", "ic"] as const,
   disagreement: ["tracking", "disagreement"] as const,
+  autopilot: ["autopilot"] as const,
+  paper: ["paper"] as const,
+  paperAccount: ["paper", "account"] as const,
+  paperPositions: ["paper", "positions"] as const,
+  paperOrders: (limit: number) => ["paper", "orders", limit] as const,
+  paperEquity: ["paper", "equity"] as const,
 };
 
 // ---------------------------------------------------------------- system
@@ -503,5 +513,95 @@ export function useDisagreement() {
   return useQuery({
     queryKey: keys.disagreement,
     queryFn: () => call(api.GET("/api/v1/tracking/disagreement")),
+  });
+}
+
+// ---------------------------------------------------------------- autopilot and paper account
+/** How often the autopilot's state is asked for while a cycle is queued or running. */
+export const AUTOPILOT_ACTIVE_REFRESH_MS = 3_000;
+/** …and while none is (the scheduler may start one; the clock moves with new data). */
+export const AUTOPILOT_IDLE_REFRESH_MS = 30_000;
+
+/** getAutopilotState; polled every few seconds while a cycle runs (its steps change). */
+export function useAutopilotState() {
+  return useQuery({
+    queryKey: keys.autopilot,
+    queryFn: () => call(api.GET("/api/v1/autopilot")),
+    refetchInterval: (query) =>
+      cycleActive(query.state.data) ? AUTOPILOT_ACTIVE_REFRESH_MS : AUTOPILOT_IDLE_REFRESH_MS,
+  });
+}
+
+/**
+ * runAutopilot (scope admin): queues one cycle; 409 CONFLICT while one is queued or running.
+ * The returned record seeds the job's cache entry; the state is refetched either way.
+ */
+export function useRunAutopilot() {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: (request: AutopilotRunRequest) => call(api.POST("/api/v1/autopilot/run", { body: request })),
+    onSuccess: (job) => {
+      queryClient.setQueryData(keys.job(job.job_id), job);
+      void queryClient.invalidateQueries({ queryKey: keys.jobLists });
+    },
+    onSettled: () => {
+      void queryClient.invalidateQueries({ queryKey: keys.autopilot });
+    },
+  });
+}
+
+/** updateAutopilotConfig (scope admin): the answer is the new state, written to the cache. */
+export function useUpdateAutopilotConfig() {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: (update: AutopilotConfigUpdate) => call(api.PUT("/api/v1/autopilot/config", { body: update })),
+    onSuccess: (state) => {
+      queryClient.setQueryData(keys.autopilot, state);
+    },
+  });
+}
+
+/** getPaperAccount; 404 NOT_FOUND before the first cycle opened it. */
+export function usePaperAccount() {
+  return useQuery({
+    queryKey: keys.paperAccount,
+    queryFn: () => call(api.GET("/api/v1/paper/account")),
+  });
+}
+
+export function usePaperPositions() {
+  return useQuery({
+    queryKey: keys.paperPositions,
+    queryFn: () => call(api.GET("/api/v1/paper/positions")),
+  });
+}
+
+/** listPaperOrders, newest signal date first, page after page ("Load more"). */
+export function usePaperOrders(limit: number) {
+  return useInfiniteQuery({
+    queryKey: keys.paperOrders(limit),
+    queryFn: ({ pageParam }) =>
+      call(api.GET("/api/v1/paper/orders", { params: { query: { limit, ...(pageParam ? { cursor: pageParam } : {}) } } })),
+    initialPageParam: undefined as string | undefined,
+    getNextPageParam: (page) => page.next_cursor ?? undefined,
+  });
+}
+
+export function usePaperEquity() {
+  return useQuery({
+    queryKey: keys.paperEquity,
+    queryFn: () => call(api.GET("/api/v1/paper/equity")),
+  });
+}
+
+/** resetPaperAccount (scope admin; 409 while a cycle runs); the account is refetched either way. */
+export function useResetPaperAccount() {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: () => call(api.POST("/api/v1/paper/reset", { body: { confirm: true } })),
+    onSettled: () => {
+      void queryClient.invalidateQueries({ queryKey: keys.paper });
+      void queryClient.invalidateQueries({ queryKey: keys.autopilot });
+    },
   });
 }

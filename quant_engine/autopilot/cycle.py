@@ -62,6 +62,7 @@ STEPS = ("data_refresh", "train", "governance", "signals", "paper", "tracking")
 CONFIG_FILE = "autopilot.json"
 CYCLES_DATABASE = "autopilot.db"
 MIN_INTERVAL = {"replay": 60, "live": 3600}
+DEFAULT_INTERVAL = {"replay": 300, "live": 3600}
 DEFAULT_REPLAY_LOOKBACK = 252  # trading days before the last stored date
 DEFAULT_TRAINING: dict[str, Any] = {
     "horizons": [5],
@@ -237,7 +238,9 @@ class Autopilot:
         """The stored configuration (defaults until the first update)."""
         stored = self._read().get("config")
         if not isinstance(stored, dict):
-            return AutopilotConfig(mode=self._default_mode)
+            return AutopilotConfig(
+                mode=self._default_mode, interval_seconds=DEFAULT_INTERVAL[self._default_mode]
+            )
         try:
             start = stored.get("replay_start")
             return AutopilotConfig(

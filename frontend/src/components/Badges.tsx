@@ -1,12 +1,15 @@
 // Status badges. Each is keyed by a `Record` over the contract's enum, so a status added to
 // or renamed in the contract fails `tsc` until it has a rendering here.
 import { AB_TEST_STATUS_VIEW } from "../abtest";
+import { type DecisionVerdict, ORDER_STATUS_VIEW, STEP_STATUS_VIEW } from "../autopilot";
 import {
   type AbTestStatus,
+  type AutopilotStepStatus,
   JOB_STATUS_VIEW,
   type JobStatus,
   type LogLevel,
   type ModelRole,
+  type PaperOrderStatus,
   type QualityStatus,
   type StatusLevel,
 } from "../contract";
@@ -98,6 +101,44 @@ export function AbTestStatusBadge({ status }: { status: AbTestStatus }) {
   const view = AB_TEST_STATUS_VIEW[status];
   return (
     <span className={`badge abtest-${status}`} data-status={status}>
+      <span aria-hidden="true">{view.icon}</span> {view.label}
+    </span>
+  );
+}
+
+/** An autopilot step's status: a shape and a word. */
+export function StepStatusBadge({ status }: { status: AutopilotStepStatus }) {
+  const view = STEP_STATUS_VIEW[status];
+  return (
+    <span className={`badge step-${status}`} data-status={status}>
+      <span aria-hidden="true">{view.icon}</span> {view.label}
+    </span>
+  );
+}
+
+/** A paper order's status: a shape and a word. */
+export function OrderStatusBadge({ status }: { status: PaperOrderStatus }) {
+  const view = ORDER_STATUS_VIEW[status];
+  return (
+    <span className={`badge order-${status}`} data-status={status}>
+      <span aria-hidden="true">{view.icon}</span> {view.label}
+    </span>
+  );
+}
+
+const DECISION_VIEW: Record<DecisionVerdict, { label: string; icon: string }> = {
+  promoted: { label: "Promoted", icon: "★" },
+  kept: { label: "Kept champion", icon: "●" },
+  none: { label: "No decision", icon: "–" },
+  failed: { label: "Failed", icon: "✕" },
+  pending: { label: "Pending", icon: "◷" },
+};
+
+/** A cycle's governance verdict as a short badge (the reason goes beside it). */
+export function DecisionBadge({ verdict }: { verdict: DecisionVerdict }) {
+  const view = DECISION_VIEW[verdict];
+  return (
+    <span className={`badge decision-${verdict}`} data-verdict={verdict}>
       <span aria-hidden="true">{view.icon}</span> {view.label}
     </span>
   );

@@ -17,10 +17,12 @@ import type {
   TrainParams,
   TrainResult,
 } from "../contract";
+import { cycleDecision } from "../autopilot";
 import { formatKpi } from "../backtest";
 import { formatInteger, shortId } from "../format";
 import { formatMetric } from "../research";
-import { RoleBadge } from "./Badges";
+import { StepList } from "./AutopilotSteps";
+import { DecisionBadge, RoleBadge } from "./Badges";
 import { RefreshResultSummary } from "./RefreshResult";
 
 type Params = JobRecord["params"];
@@ -180,6 +182,7 @@ function BacktestResultSummary({ result }: { result: BacktestResult }) {
 }
 
 function AutopilotResultSummary({ result }: { result: AutopilotResult }) {
+  const decision = cycleDecision(result);
   return (
     <div className="result" data-testid="autopilot-result">
       <dl className="facts">
@@ -193,17 +196,33 @@ function AutopilotResultSummary({ result }: { result: AutopilotResult }) {
         </div>
         <div>
           <dt>Champion</dt>
-          <dd className="mono">{result.champion ?? "—"}</dd>
+          <dd>
+            {result.champion ? (
+              <Link to={`/models/${encodeURIComponent(result.champion)}`} className="mono">
+                {result.champion}
+              </Link>
+            ) : (
+              "—"
+            )}
+          </dd>
         </div>
+        <div>
+          <dt>Decision</dt>
+          <dd>
+            <DecisionBadge verdict={decision.verdict} />
+          </dd>
+        </div>
+        {result.next_as_of && (
+          <div>
+            <dt>Next as-of</dt>
+            <dd>{result.next_as_of}</dd>
+          </div>
+        )}
       </dl>
-      <ul className="small">
-        {result.steps.map((step) => (
-          <li key={step.name} data-step={step.name} data-status={step.status}>
-            <code>{step.name}</code>: {step.status}
-            {step.outcome ? ` — ${step.outcome}` : ""}
-          </li>
-        ))}
-      </ul>
+      <StepList steps={result.steps} label="Steps of this cycle" testId="autopilot-result-steps" />
+      <p className="small">
+        <Link to="/autopilot">Open the autopilot</Link> · <Link to="/paper">Open the paper account</Link>
+      </p>
     </div>
   );
 }

@@ -15,6 +15,8 @@ const PAGES = [
   { to: "/signals", label: "Signals", end: false },
   { to: "/backtests", label: "Backtests", end: false },
   { to: "/ab-tests", label: "A/B", end: false },
+  { to: "/autopilot", label: "Autopilot", end: false },
+  { to: "/paper", label: "Paper", end: false },
   { to: "/pricing", label: "Pricing", end: false },
   { to: "/health", label: "Health", end: false },
   { to: "/logs", label: "Logs", end: false },

@@ -87,13 +87,17 @@ function afterEvent(queryClient: QueryClient, name: JobEventName, event: JobEven
     void queryClient.invalidateQueries({ queryKey: keys.health });
     void queryClient.invalidateQueries({ queryKey: keys.jobLists });
     void queryClient.invalidateQueries({ queryKey: keys.dashboard });
+    // An autopilot cycle's record ends with its job, whatever the outcome.
+    void queryClient.invalidateQueries({ queryKey: keys.autopilot });
     if (event.status === "succeeded") {
       // What a job may have changed: the data (refresh), the registry (train), signals
-      // (predict), the stored backtests (backtest).
+      // (predict), the stored backtests (backtest), the paper account and tracking (autopilot).
       void queryClient.invalidateQueries({ queryKey: keys.data });
       void queryClient.invalidateQueries({ queryKey: keys.models });
       void queryClient.invalidateQueries({ queryKey: keys.signals });
       void queryClient.invalidateQueries({ queryKey: keys.backtestLists });
+      void queryClient.invalidateQueries({ queryKey: keys.paper });
+      void queryClient.invalidateQueries({ queryKey: keys.tracking });
     }
   }
 }
