@@ -4355,7 +4355,7 @@ export interface operations {
         parameters: {
             query?: {
                 limit?: number;
-                /** @description `next_cursor` of the previous page. */
+                /** @description `next_cursor` of the previous page (an order id, `<signal date>:<ticker>`). */
                 cursor?: string;
             };
             header?: never;

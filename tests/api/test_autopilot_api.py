@@ -7,7 +7,7 @@ from __future__ import annotations
 import shutil
 import signal
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +59,18 @@ def _paper(client: TestClient) -> dict[str, Any]:
         "orders": orders,
         "equity": client.get(f"{API}/paper/equity").json()["data"]["points"],
     }
+
+
+def _until_training(state: Callable[[], dict[str, Any]]) -> None:
+    """Wait until the running cycle's record says its train step is running (the cycle
+    stores its steps before each one starts)."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        cycles = state()["data"]["cycles"]
+        if cycles and cycles[0]["steps"][1]["status"] == "running":
+            return
+        time.sleep(0.05)
+    raise AssertionError("the cycle never reached its train step")
 
 
 @pytest.fixture
@@ -208,12 +220,7 @@ def test_cancelling_during_training_leaves_no_version_and_no_orders(
     )
     reply = client.post(f"{API}/autopilot/run", json={})
     job_id = reply.json()["data"]["job_id"]
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        job = client.get(f"{API}/jobs/{job_id}").json()["data"]
-        if "train" in (job["progress_message"] or ""):
-            break
-        time.sleep(0.05)
+    _until_training(lambda: client.get(f"{API}/autopilot").json())
     time.sleep(0.5)
     assert client.post(f"{API}/jobs/{job_id}/cancel").status_code == 200
     started = time.monotonic()
@@ -294,12 +301,7 @@ def test_a_kill_during_a_cycle_is_interrupted_and_the_next_cycle_runs(
             json={"training": {"years": 5, "lightgbm": {"n_estimators": 2000}}},
         ).raise_for_status()
         job_id = httpx.post(f"{base}/autopilot/run", json={}).json()["data"]["job_id"]
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            job = httpx.get(f"{base}/jobs/{job_id}").json()["data"]
-            if "train" in (job["progress_message"] or ""):
-                break
-            time.sleep(0.05)
+        _until_training(lambda: httpx.get(f"{base}/autopilot").json())
         time.sleep(0.5)
     finally:
         stop_server(server, signal.SIGKILL)
@@ -322,3 +324,28 @@ def test_a_kill_during_a_cycle_is_interrupted_and_the_next_cycle_runs(
             time.sleep(0.2)
         assert job["status"] == "succeeded", job["error"]
         assert httpx.get(f"{base}/paper/account").status_code == 200
+
+
+def test_the_scheduler_starts_a_cycle_once_enabled_and_not_before(
+    autopilot_client: TestClient,
+) -> None:
+    client = autopilot_client
+    _configure(client, interval_seconds=600)
+    time.sleep(2.5)  # the scheduler ticks every second: disabled, it starts nothing
+    assert client.get(f"{API}/jobs?job_type=autopilot").json()["data"]["items"] == []
+    state = _configure(client, enabled=True)
+    assert state["next_run_at"] is not None
+    deadline = time.monotonic() + 10
+    jobs: list[dict[str, Any]] = []
+    while time.monotonic() < deadline and not jobs:
+        jobs = client.get(f"{API}/jobs?job_type=autopilot").json()["data"]["items"]
+        time.sleep(0.2)
+    assert len(jobs) == 1
+    assert jobs[0]["params"] == {"skip": [], "trigger": "schedule"}
+    job = _wait(client, jobs[0]["job_id"], timeout=180)
+    assert job["status"] == "succeeded", job["error"]
+    time.sleep(2.5)  # the next one is due in ten minutes
+    assert len(client.get(f"{API}/jobs?job_type=autopilot").json()["data"]["items"]) == 1
+    after = _state(client)
+    assert after["next_run_at"] > state["next_run_at"]
+    _configure(client, enabled=False)

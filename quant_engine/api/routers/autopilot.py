@@ -32,6 +32,7 @@ from quant_engine.core.errors import ConflictError, ErrorDetail, ValidationFaile
 from quant_engine.jobs.catalog import AUTOPILOT
 
 router = api_router()
+ORDER_CURSOR = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}:[A-Z][A-Z0-9.\-]{0,14}$"
 
 
 def _now() -> dt.datetime:
@@ -115,7 +116,7 @@ async def list_paper_orders(
     request: Request,
     state: StateDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    cursor: Annotated[str | None, Query(pattern=ORDER_CURSOR)] = None,
 ) -> Response:
     data = await asyncio.to_thread(service.paper_orders, state, limit, cursor)
     return envelope_response(request, PaperOrderPageEnvelope, data)
