@@ -44,6 +44,6 @@ def _auth() -> dict[str, str]:
 
 
 @schema.parametrize()
-@settings(max_examples=40, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+@settings(max_examples=20, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 def test_operation_conforms_to_contract(case: schemathesis.Case) -> None:
     case.call_and_validate(headers=_auth())
