@@ -97,11 +97,49 @@ def model_age(research: Research, now: dt.datetime) -> ModelAge:
 # ------------------------------------------------------------------ components
 
 
+class _Lookups:
+    """What several components read, read once per status (an error is re-raised to every
+    component that needs the value)."""
+
+    def __init__(self, state: AppState) -> None:
+        self.state = state
+        self._cache: dict[str, object] = {}
+
+    def _once(self, key: str, compute: Callable[[], object]) -> object:
+        if key not in self._cache:
+            try:
+                self._cache[key] = compute()
+            except (QuantEngineError, OSError, sqlite3.Error) as error:
+                self._cache[key] = error
+        value = self._cache[key]
+        if isinstance(value, BaseException):
+            raise value
+        return value
+
+    def champion(self) -> str | None:
+        value = self._once("champion", self.state.research.governance.champion)
+        return value if isinstance(value, str) else None
+
+    def trained_at(self, champion: str) -> dt.datetime:
+        value = self._once(
+            "trained_at", lambda: self.state.research.registry.metadata(champion).created_at
+        )
+        assert isinstance(value, dt.datetime)
+        return value
+
+    def challenger(self) -> str | None:
+        value = self._once("challenger", self.state.monitor.challenger)
+        return value if isinstance(value, str) else None
+
+    def tracking_db(self) -> None:
+        self._once("tracking_db", self.state.trackers.tracking_db.check)
+
+
 def _last_stored_date(manifest: Manifest) -> dt.date:
     return max(info.last_date for info in manifest.tickers.values())
 
 
-def _data_freshness(state: AppState, now: dt.datetime) -> Reading:
+def _data_freshness(state: AppState, lookups: _Lookups, now: dt.datetime) -> Reading:
     manifest = state.store.manifest()
     settings = state.settings
     if manifest is None or not manifest.tickers:
@@ -123,24 +161,24 @@ def _data_freshness(state: AppState, now: dt.datetime) -> Reading:
     )
 
 
-def _model_age(state: AppState, now: dt.datetime) -> Reading:
+def _model_age(state: AppState, lookups: _Lookups, now: dt.datetime) -> Reading:
     settings = state.settings
-    try:
-        age = model_age(state.research, now)
-    except NotFoundError:
+    champion = lookups.champion()
+    if champion is None:
         return Reading(StatusLevel.warning, None, None, "no champion yet")
+    age = (now - lookups.trained_at(champion)).total_seconds() / SECONDS_PER_DAY
     return _above(
-        age.age_days,
+        age,
         settings.model_age_warning_days,
         settings.model_age_critical_days,
-        f"champion {age.version} trained {age.age_days:.1f} days ago",
+        f"champion {champion} trained {age:.1f} days ago",
     )
 
 
-def _ic_trend(state: AppState, now: dt.datetime) -> Reading:
+def _ic_trend(state: AppState, lookups: _Lookups, now: dt.datetime) -> Reading:
     settings = state.settings
-    state.trackers.tracking_db.check()  # a corrupt or locked tracking.db is critical
-    champion = state.research.governance.champion()
+    lookups.tracking_db()  # a corrupt or locked tracking.db is critical
+    champion = lookups.champion()
     if champion is None:
         return Reading(StatusLevel.warning, None, None, "no champion yet")
     values = state.trackers.ic.recent_rank_ic(champion, settings.ic_trend_dates)
@@ -160,11 +198,11 @@ def _ic_trend(state: AppState, now: dt.datetime) -> Reading:
     )
 
 
-def _disagreement(state: AppState, now: dt.datetime) -> Reading:
+def _disagreement(state: AppState, lookups: _Lookups, now: dt.datetime) -> Reading:
     settings = state.settings
-    state.trackers.tracking_db.check()
-    champion = state.research.governance.champion()
-    challenger = state.monitor.challenger()
+    lookups.tracking_db()
+    champion = lookups.champion()
+    challenger = lookups.challenger()
     if champion is None or challenger is None:
         return Reading(StatusLevel.ok, None, settings.disagreement_warning, "no challenger")
     latest = state.trackers.disagreement.latest(champion, challenger)
@@ -184,7 +222,7 @@ def _disagreement(state: AppState, now: dt.datetime) -> Reading:
     )
 
 
-def _job_queue(state: AppState, now: dt.datetime) -> Reading:
+def _job_queue(state: AppState, lookups: _Lookups, now: dt.datetime) -> Reading:
     depth = float(state.runner.waiting_count)
     limit = state.settings.max_queued
     warning_at = state.settings.queue_warning_ratio * limit
@@ -196,7 +234,7 @@ def _job_queue(state: AppState, now: dt.datetime) -> Reading:
     return Reading(StatusLevel.ok, depth, warning_at, describe)
 
 
-def _disk(state: AppState, now: dt.datetime) -> Reading:
+def _disk(state: AppState, lookups: _Lookups, now: dt.datetime) -> Reading:
     free = shutil.disk_usage(state.settings.home).free / GIB
     return _below(
         free,
@@ -206,30 +244,31 @@ def _disk(state: AppState, now: dt.datetime) -> Reading:
     )
 
 
-def _registry(state: AppState, now: dt.datetime) -> Reading:
+def _registry(state: AppState, lookups: _Lookups, now: dt.datetime) -> Reading:
     research = state.research
     research.registry.check_readable()
-    champion = research.governance.champion()
+    champion = lookups.champion()
     if champion is not None:
-        research.registry.metadata(champion)  # corrupt metadata: ArtifactCorruptError
+        lookups.trained_at(champion)  # corrupt metadata: ArtifactCorruptError
     versions = len(research.registry.list_versions())
     return Reading(StatusLevel.ok, 1.0, None, f"readable, {versions} version(s)")
 
 
-def _cache(state: AppState, now: dt.datetime) -> Reading:
+def _cache(state: AppState, lookups: _Lookups, now: dt.datetime) -> Reading:
     hits, misses = state.cache.lookups()
-    lookups = hits + misses
+    total = hits + misses
     settings = state.settings
-    if lookups == 0:
+    if total == 0:
         return Reading(StatusLevel.ok, None, settings.cache_hit_warning, "no lookups yet")
-    rate = hits / lookups
-    describe = f"{hits} hits of {lookups} lookups"
-    if lookups < settings.cache_min_lookups:
+    rate = hits / total
+    describe = f"{hits} hits of {total} lookups"
+    if total < settings.cache_min_lookups:
         return Reading(StatusLevel.ok, rate, settings.cache_hit_warning, describe)
     return _below(rate, settings.cache_hit_warning, None, describe)
 
 
-COMPONENTS: tuple[tuple[StatusComponentName, Callable[[AppState, dt.datetime], Reading]], ...] = (
+Component = Callable[[AppState, _Lookups, dt.datetime], Reading]
+COMPONENTS: tuple[tuple[StatusComponentName, Component], ...] = (
     (StatusComponentName.data_freshness, _data_freshness),
     (StatusComponentName.model_age, _model_age),
     (StatusComponentName.ic_trend, _ic_trend),
@@ -243,12 +282,13 @@ COMPONENTS: tuple[tuple[StatusComponentName, Callable[[AppState, dt.datetime], R
 
 def _safe(
     name: StatusComponentName,
-    compute: Callable[[AppState, dt.datetime], Reading],
+    compute: Component,
     state: AppState,
+    lookups: _Lookups,
     now: dt.datetime,
 ) -> StatusComponent:
     try:
-        reading = compute(state, now)
+        reading = compute(state, lookups, now)
     except (QuantEngineError, OSError, sqlite3.Error) as error:
         message = error.message if isinstance(error, QuantEngineError) else str(error)
         logger.warning("status component %s could not be computed: %s", name.value, message)
@@ -265,7 +305,8 @@ def _safe(
 
 def quick_status(state: AppState, now: dt.datetime) -> QuickStatus:
     """Every component's status; a component that fails is ``critical`` with the reason."""
-    components = [_safe(name, compute, state, now) for name, compute in COMPONENTS]
+    lookups = _Lookups(state)
+    components = [_safe(name, compute, state, lookups, now) for name, compute in COMPONENTS]
     overall = max((c.status for c in components), key=_ORDER.__getitem__)
     return QuickStatus(overall=overall, at=now, components=components)
 
