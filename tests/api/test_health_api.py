@@ -292,7 +292,14 @@ def test_locked_tracking_database_is_unavailable_then_recovers(
 ) -> None:
     path = tracked_settings.state_dir / "tracking.db"
     assert tracked_client.get(f"{API}/tracking/ic").status_code == 200
-    holder = sqlite3.connect(path, isolation_level=None)
+    # the startup snapshot reads tracking.db: let it finish before taking the lock
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        history = tracked_client.get(f"{API}/health/history?component=disk").json()["data"]
+        if history["points"]:
+            break
+        time.sleep(0.05)
+    holder = sqlite3.connect(path, isolation_level=None, timeout=5)
     holder.execute("PRAGMA journal_mode=DELETE")  # an exclusive lock then blocks readers too
     holder.execute("BEGIN EXCLUSIVE")
     try:
