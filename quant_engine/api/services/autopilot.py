@@ -13,6 +13,7 @@ from qe_contract.models import (
     AutopilotMode,
     AutopilotState,
     AutopilotStep,
+    AutopilotStepStatus,
     JobStatus,
     PaperAccount,
     PaperEquity,
@@ -42,12 +43,13 @@ def _cycle(state: AppState, record: CycleRecord) -> AutopilotCycle:
     if job is not None and job.error is not None:
         error = f"{job.error.code}: {job.error.message}"
     steps = [AutopilotStep.model_validate(step) for step in record.steps]
-    if status in ("failed", "cancelled"):
+    if job is not None and status in ("failed", "cancelled"):
+        # a killed cycle never recorded how its unfinished steps ended
+        ended = AutopilotStepStatus(status)
+        unfinished = (AutopilotStepStatus.running, AutopilotStepStatus.pending)
         for step in steps:
-            if step.status.value in ("running", "pending") and job is not None:
-                step.status = step.status.__class__(
-                    "cancelled" if status == "cancelled" else "failed"
-                )
+            if step.status in unfinished:
+                step.status = ended
     return AutopilotCycle(
         job_id=record.job_id,
         status=JobStatus(status),
